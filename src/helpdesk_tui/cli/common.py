@@ -1,0 +1,139 @@
+"""What every command shares: settings, the store, the acting agent, output helpers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from helpdesk_tui.config import Settings
+from helpdesk_tui.errors import UsageError
+from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.rbac import os_login, resolve_actor
+from helpdesk_tui.store.engine import Store
+from helpdesk_tui.text import plain
+
+T = TypeVar("T")
+
+#: Output formats of commands that print records.
+FORMATS = ("table", "csv", "json")
+
+
+@dataclass
+class CliState:
+    """Per-invocation state built from the global options; the store opens lazily."""
+
+    db: str | None = None
+    as_login: str | None = None
+    _settings: Settings | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """Settings from config file, environment and `--db`."""
+        if self._settings is None:
+            self._settings = Settings.load(self.db)
+        return self._settings
+
+    def store(self, *, check: bool = True) -> Store:
+        """The store; with `check`, refuses a missing or outdated schema with a clear message."""
+        if self._store is None:
+            self._store = Store(self.settings.db_url)
+        if check:
+            from helpdesk_tui.store.migrate import check_schema
+
+            check_schema(self._store)
+        return self._store
+
+    def actor(self, session: Session) -> Actor:
+        """The acting agent: the OS account, or `--as NAME` for admins."""
+        return resolve_actor(session, os_login(), self.as_login)
+
+    def write(self, work: Callable[[Session, Actor], T]) -> T:
+        """Run `work(session, actor)` in one retried write transaction."""
+        return self.store().run_write(lambda session: work(session, self.actor(session)))
+
+    def read(self, work: Callable[[Session, Actor], T]) -> T:
+        """Run `work(session, actor)` in one short read transaction."""
+        with self.store().read() as session:
+            return work(session, self.actor(session))
+
+    def close(self) -> None:
+        """Dispose of the engine, if one was made."""
+        if self._store is not None:
+            self._store.dispose()
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The CliState the root callback stored on the click context."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+def stdout() -> Console:
+    """A console on stdout that never interprets markup in what we print."""
+    return Console(markup=False, highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    """Print JSON with stable key order."""
+    typer.echo(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_records(
+    records: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    title: str | None = None,
+) -> None:
+    """Print records as a table (sanitised plain text), CSV or JSON."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    if fmt == "json":
+        print_json(list(records))
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({c: _cell(record.get(c)) for c in columns})
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=title, show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for record in records:
+        table.add_row(*(plain(_cell(record.get(c)), one_line=True) for c in columns))
+    stdout().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def is_terminal() -> bool:
+    """True when stdout is a terminal (progress bars only then)."""
+    return sys.stdout.isatty()

@@ -1,0 +1,105 @@
+"""Root of the CLI: global options, error handling, command groups.
+
+User errors (`HelpdeskError`) become one line on stderr and their exit code; database
+trouble (locked, unreadable) becomes a clear message too. Nothing the user can cause
+ends in a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import DBAPIError
+from typer.core import TyperGroup
+
+from helpdesk_tui import __version__
+from helpdesk_tui.cli import admin, data, ticket, triage
+from helpdesk_tui.cli.common import CliState
+from helpdesk_tui.errors import HelpdeskError
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"helpdesk: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _database_error(exc: DBAPIError) -> typer.Exit:
+    text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return _fail("the database is locked by another process; try again", 1)
+    if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
+        return _fail(f"cannot write the database: {text}", 1)
+    if "not a database" in lowered or "malformed" in lowered or "unable to open" in lowered:
+        return _fail(f"cannot read the database: {text}", 1)
+    if "connection" in lowered or "could not connect" in lowered:
+        return _fail(f"cannot connect to the database: {text}", 1)
+    return _fail(f"database error: {text}", 1)
+
+
+class HelpdeskGroup(TyperGroup):
+    """The root group: turns user errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except HelpdeskError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+        except DBAPIError as exc:
+            raise _database_error(exc) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", 130) from None
+        finally:
+            obj = ctx.obj
+            if isinstance(obj, CliState):
+                obj.close()
+
+
+app = typer.Typer(
+    cls=HelpdeskGroup,
+    help="A keyboard-first terminal service desk. Without a command, opens the TUI.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"helpdesk-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="SQLAlchemy URL or SQLite file (default: HELPDESK_DB, config)"),
+    ] = None,
+    as_login: Annotated[
+        str | None, typer.Option("--as", help="act as another agent (admins only, audited)")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """Open the TUI, or run a command."""
+    ctx.obj = CliState(db=db, as_login=as_login)
+    if ctx.invoked_subcommand is None:
+        from helpdesk_tui.cli.tui import run_tui
+
+        run_tui(ctx.obj)
+
+
+admin.register(app)
+data.register(app)
+app.add_typer(ticket.app, name="ticket")
+triage.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="helpdesk")

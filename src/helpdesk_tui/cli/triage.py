@@ -1,0 +1,93 @@
+"""`helpdesk triage`: suggested category and priority for a text, with the reasons."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from helpdesk_tui.cli.common import print_json, state, stdout
+from helpdesk_tui.cli.ticket import load_rules
+from helpdesk_tui.errors import UsageError
+from helpdesk_tui.services.tickets import active_categories
+from helpdesk_tui.services.triage_rules import TriageInput
+from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
+from helpdesk_tui.store.migrate import check_schema
+from helpdesk_tui.text import plain
+
+
+class TriageGroup(TyperGroup):
+    """`helpdesk triage TEXT` runs the hidden `suggest` command; named subcommands still work."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["suggest", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=TriageGroup,
+    help="Suggest category and priority for a ticket text (rules), with the reasons.",
+)
+
+
+def register(root: typer.Typer) -> None:
+    """Add `triage` to the root app."""
+    root.add_typer(app, name="triage")
+
+
+def _categories(ctx: typer.Context) -> list[str]:
+    """The desk's categories if a database exists, else the defaults (triage works offline)."""
+    cli = state(ctx)
+    try:
+        store = cli.store(check=False)
+        check_schema(store)
+    except Exception:  # no desk yet: rules still work on the default categories
+        return list(DEFAULT_CATEGORIES)
+    with store.read() as session:
+        return active_categories(session)
+
+
+@app.command("suggest", hidden=True)
+def suggest(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="ticket text, or - for standard input")] = None,
+    vip: Annotated[bool, typer.Option(help="the requester is a VIP")] = False,
+    affected_users: Annotated[int | None, typer.Option(help="number of affected users")] = None,
+    system: Annotated[str | None, typer.Option("--system", help="affected system")] = None,
+    impact_scope: Annotated[str | None, typer.Option(help="one_user ... organisation")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Suggest category and priority for TEXT (or standard input with -)."""
+    if text is None or text == "-":
+        if text is None and sys.stdin.isatty():
+            raise UsageError("give the ticket text as an argument, or - to read standard input")
+        text = sys.stdin.read()
+    if not text.strip():
+        raise UsageError("no text to triage")
+    rules = load_rules(ctx)
+    title, _, body = text.strip().partition("\n")
+    result = rules.evaluate(
+        TriageInput(
+            title=title,
+            body=body,
+            vip=vip,
+            affected_users=affected_users,
+            affected_system=system,
+            impact_scope=impact_scope,
+        ),
+        _categories(ctx),
+    )
+    data: dict[str, Any] = result.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    console = stdout()
+    console.print(f"category  {data['category'] or '(none: no rule matched)'}")
+    console.print(
+        f"priority  {data['priority']} (impact {data['impact']}, urgency {data['urgency']})"
+    )
+    for reason in data["reasons"]:
+        console.print(plain(f"  - {reason['rule']}: {reason['text']}", one_line=True))

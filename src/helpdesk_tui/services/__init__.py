@@ -1,0 +1,1 @@
+"""Service-desk logic. Never imports Textual (tests/test_layering.py checks this)."""

@@ -1,0 +1,334 @@
+"""Working a ticket: notes and calls, taking it, changing its facts and status.
+
+Every change locks the ticket, checks the version the agent saw (if given), writes one
+log entry per change and an audit row, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from helpdesk_tui.errors import Conflict, NotFound, UsageError
+from helpdesk_tui.services.audit import record_audit
+from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.lifecycle import check_transition, is_reopen, permission_for
+from helpdesk_tui.services.priority import impact_for_scope, priority_for
+from helpdesk_tui.services.requesters import find_or_create_requester
+from helpdesk_tui.services.sla import SlaBook, pause_clock, resume_clock, start_clock
+from helpdesk_tui.services.tickets import (
+    active_categories,
+    agent_id_by_login,
+    check_choice,
+    lock_ticket,
+    log,
+    touch,
+)
+from helpdesk_tui.services.vocab import (
+    CHANNELS,
+    IMPACT_SCOPES,
+    KINDS,
+    OPEN_STATUSES,
+    PRIORITIES,
+)
+from helpdesk_tui.store.models import Agent, SupportGroup, Ticket
+from helpdesk_tui.store.types import utcnow
+
+#: Interaction kinds an agent adds by hand.
+LOGGABLE_KINDS = ("note", "call", "email", "chat")
+
+#: Plain fact fields `update_ticket` may change directly.
+_FACT_FIELDS = (
+    "title",
+    "body",
+    "kind",
+    "channel",
+    "affected_users",
+    "affected_system",
+    "error_codes",
+    "tried",
+    "diagnosis",
+    "occurred_at",
+)
+
+
+def _first_response(ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """An agent's first action on a ticket stops its response clock."""
+    if ticket.first_response_at is None and actor.agent_id is not None:
+        ticket.first_response_at = now
+
+
+def add_interaction(
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    kind: str,
+    text: str,
+    *,
+    handle_seconds: int = 0,
+    public: bool = False,
+    now: datetime | None = None,
+) -> Ticket:
+    """Add a note, call, mail or chat to a ticket's log.
+
+    Notes do not bump the ticket's version: they never conflict with another agent's edit.
+    """
+    actor.require("ticket.note")
+    check_choice("interaction kind", kind, LOGGABLE_KINDS)
+    if not text.strip():
+        raise UsageError(f"an empty {kind} was not added")
+    if handle_seconds < 0:
+        raise UsageError("handle time cannot be negative")
+    now = now or utcnow()
+    ticket = lock_ticket(session, ticket_id)
+    _first_response(ticket, actor, now)
+    touch(ticket, now, bump=False)
+    log(session, actor, ticket_id, kind, text, now, handle_seconds=handle_seconds, public=public)
+    record_audit(
+        session, actor, f"ticket.{kind}", "ticket", ticket_id, {"chars": len(text)}, now=now
+    )
+    return ticket
+
+
+def take_ticket(
+    session: Session, actor: Actor, ticket_id: int, *, now: datetime | None = None
+) -> Ticket:
+    """Take a ticket for oneself: an atomic conditional update, so two agents never both get it."""
+    actor.require("ticket.take")
+    now = now or utcnow()
+    result = session.execute(
+        sa.update(Ticket)
+        .where(
+            col(Ticket.id) == ticket_id,
+            col(Ticket.status).in_(OPEN_STATUSES),
+            sa.or_(col(Ticket.assignee_id).is_(None), col(Ticket.assignee_id) == actor.agent_id),
+        )
+        .values(
+            assignee_id=actor.agent_id,
+            status=sa.case((col(Ticket.status) == "new", "in_progress"), else_=col(Ticket.status)),
+            first_response_at=sa.func.coalesce(col(Ticket.first_response_at), now),
+            updated_at=now,
+            version=col(Ticket.version) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"no ticket #{ticket_id}")
+        if ticket.status not in OPEN_STATUSES:
+            raise Conflict(
+                f"ticket #{ticket_id} is {ticket.status}; only open tickets can be taken"
+            )
+        owner = session.get(Agent, ticket.assignee_id)
+        raise Conflict(
+            f"ticket #{ticket_id} is already taken by {owner.login if owner else 'someone'}"
+        )
+    session.expire_all()
+    ticket = lock_ticket(session, ticket_id)
+    log(session, actor, ticket_id, "assignment", f"taken by {actor.login}", now)
+    record_audit(session, actor, "ticket.take", "ticket", ticket_id, {}, now=now)
+    return ticket
+
+
+def change_status(
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    status: str,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Move a ticket through its lifecycle. Resolving needs a resolution summary (`note`)."""
+    now = now or utcnow()
+    ticket = lock_ticket(session, ticket_id, expected_version)
+    old = ticket.status
+    check_transition(old, status)
+    actor.require(permission_for(status))
+    if status == "resolved" and not note.strip():
+        raise UsageError("resolving a ticket needs a resolution summary")
+    terms = SlaBook.load(session).terms(ticket.priority)
+    if old == "waiting_customer":
+        resume_clock(ticket, terms, now)
+    if status == "waiting_customer":
+        pause_clock(ticket, now)
+    if status == "resolved":
+        ticket.resolved_at = now
+        ticket.resolution = note.strip()
+    if status == "closed":
+        ticket.closed_at = now
+    if status == "cancelled":
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    if status == "escalated":
+        ticket.escalation_count += 1
+    if is_reopen(old, status):
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    _first_response(ticket, actor, now)
+    ticket.status = status
+    touch(ticket, now)
+    verb = "reopened" if is_reopen(old, status) else f"{old} -> {status}"
+    text = verb + (f": {note.strip()}" if note.strip() else "")
+    log(session, actor, ticket_id, "resolution" if status == "resolved" else "status", text, now)
+    record_audit(
+        session, actor, "ticket.status", "ticket", ticket_id, {"from": old, "to": status}, now=now
+    )
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    changes: dict[str, Any],
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Change a ticket's facts, category, priority, requester, assignee or group.
+
+    A priority other than the matrix's is an override: it needs `ticket.priority.override`
+    and its reason is logged. Changing impact scope or urgency re-derives the priority
+    unless it was overridden. Each changed field gets one log line.
+    """
+    actor.require("ticket.update")
+    now = now or utcnow()
+    ticket = lock_ticket(session, ticket_id, expected_version)
+    if ticket.status in ("closed", "cancelled"):
+        raise Conflict(f"ticket #{ticket_id} is {ticket.status} and can no longer change")
+    unknown = set(changes) - {
+        *_FACT_FIELDS,
+        "category",
+        "priority",
+        "impact_scope",
+        "urgency",
+        "requester",
+        "assignee",
+        "group",
+    }
+    if unknown:
+        raise UsageError(f"cannot change {', '.join(sorted(unknown))}")
+    lines: list[tuple[str, str]] = []
+    before = {name: getattr(ticket, name) for name in _FACT_FIELDS}
+    for name in _FACT_FIELDS:
+        if name in changes and changes[name] != before[name]:
+            value = changes[name]
+            if name == "title" and not str(value).strip():
+                raise UsageError("a ticket needs a title")
+            if name == "kind":
+                check_choice("kind", value, KINDS)
+            if name == "channel":
+                check_choice("channel", value, CHANNELS)
+            if name == "affected_users" and int(value) < 1:
+                raise UsageError("affected users must be at least 1")
+            setattr(ticket, name, value)
+            shown = "(changed)" if name == "body" else f"{before[name]} -> {value}"
+            lines.append(("update", f"{name}: {shown}"))
+    if "category" in changes and changes["category"] != ticket.category:
+        check_choice("category", changes["category"], active_categories(session))
+        lines.append(("category", f"category: {ticket.category} -> {changes['category']}"))
+        ticket.category = changes["category"]
+    _apply_priority(session, actor, ticket, changes, reason, lines)
+    if "requester" in changes:
+        requester = find_or_create_requester(session, actor, str(changes["requester"]))
+        if requester.id != ticket.requester_id:
+            ticket.requester_id = requester.id
+            lines.append(("update", f"requester: {requester.name}"))
+    if "assignee" in changes:
+        _assign(session, actor, ticket, changes["assignee"], lines)
+    if "group" in changes:
+        gid = None
+        if changes["group"] is not None:
+            gid = session.scalars(
+                sa.select(col(SupportGroup.id)).where(col(SupportGroup.name) == changes["group"])
+            ).first()
+            if gid is None:
+                names = list(session.scalars(sa.select(col(SupportGroup.name))))
+                check_choice("group", changes["group"], names)
+        if gid != ticket.group_id:
+            actor.require("ticket.assign")
+            ticket.group_id = gid
+            lines.append(("assignment", f"group: {changes['group'] or 'none'}"))
+    if not lines:
+        return ticket
+    touch(ticket, now)
+    for kind, text in lines:
+        log(session, actor, ticket_id, kind, text, now)
+    detail = {k: v for k, v in changes.items() if k != "body"}
+    if reason:
+        detail["reason"] = reason
+    record_audit(session, actor, "ticket.update", "ticket", ticket_id, detail, now=now)
+    return ticket
+
+
+def _apply_priority(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    reason: str,
+    lines: list[tuple[str, str]],
+) -> None:
+    """Re-derive or override the priority and restart the SLA clock when it changes."""
+    if "impact_scope" in changes:
+        check_choice("impact scope", changes["impact_scope"], IMPACT_SCOPES)
+        if changes["impact_scope"] != ticket.impact_scope:
+            lines.append(
+                ("update", f"impact scope: {ticket.impact_scope} -> {changes['impact_scope']}")
+            )
+            ticket.impact_scope = changes["impact_scope"]
+            ticket.impact = impact_for_scope(ticket.impact_scope)
+    if "urgency" in changes and changes["urgency"] != ticket.urgency:
+        check_choice("urgency", changes["urgency"], ("high", "medium", "low"))
+        lines.append(("update", f"urgency: {ticket.urgency} -> {changes['urgency']}"))
+        ticket.urgency = changes["urgency"]
+    matrix = priority_for(ticket.impact, ticket.urgency)
+    old = ticket.priority
+    if "priority" in changes and changes["priority"] != old:
+        new = changes["priority"]
+        check_choice("priority", new, PRIORITIES)
+        if new != matrix:
+            actor.require("ticket.priority.override")
+            if not reason.strip():
+                raise UsageError(
+                    f"priority {new} overrides the matrix ({matrix}); give a reason (--reason)"
+                )
+            ticket.priority_overridden = True
+            lines.append(
+                ("priority", f"priority overridden: {old} -> {new}; reason: {reason.strip()}")
+            )
+        else:
+            ticket.priority_overridden = False
+            lines.append(("priority", f"priority: {old} -> {new}"))
+        ticket.priority = new
+    elif not ticket.priority_overridden and matrix != old:
+        ticket.priority = matrix
+        lines.append(("priority", f"priority: {old} -> {matrix} (impact x urgency)"))
+    ticket.suggested_priority = matrix
+    if ticket.priority != old:
+        start_clock(ticket, SlaBook.load(session).terms(ticket.priority))
+
+
+def _assign(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    login: str | None,
+    lines: list[tuple[str, str]],
+) -> None:
+    new_id = None if login is None else agent_id_by_login(session, login)
+    if new_id == ticket.assignee_id:
+        return
+    if new_id != actor.agent_id or ticket.assignee_id not in (None, actor.agent_id):
+        actor.require("ticket.assign")
+    ticket.assignee_id = new_id
+    lines.append(("assignment", f"assigned to {login}" if login else "unassigned"))

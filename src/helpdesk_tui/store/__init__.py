@@ -1,0 +1,1 @@
+"""Persistence: tables, engine and unit of work, migrations, search. No Textual here."""

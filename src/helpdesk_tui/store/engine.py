@@ -1,0 +1,138 @@
+"""Engine and unit-of-work factory (DESIGN §4).
+
+No engine exists at import time: the CLI (or a test) builds a `Store` from a URL and
+hands it down. SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout on
+every connection, and every write transaction starts with `BEGIN IMMEDIATE` so that
+concurrent writers queue on the lock instead of failing half-way with SQLITE_BUSY.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpdesk_tui.errors import StoreUnavailable
+
+T = TypeVar("T")
+
+#: Milliseconds SQLite waits for a lock before giving up (DESIGN §4: at least 5 s).
+BUSY_TIMEOUT_MS = 10_000
+#: Times a write unit of work is retried after a lock timeout or a serialisation failure.
+WRITE_RETRIES = 8
+#: PostgreSQL SQLSTATEs that mean "try the whole transaction again".
+_PG_RETRYABLE = {"40001", "40P01", "55P03"}
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    """Set the pragmas and take over BEGIN from pysqlite, which would emit a deferred one."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, see _on_begin
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("helpdesk_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    """True for a lock timeout (SQLite) or a serialisation failure/deadlock (PostgreSQL)."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _PG_RETRYABLE:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+class Store:
+    """The database: an engine plus read and write unit-of-work factories."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = sa.make_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            # One connection per thread; the TUI's workers each get their own.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = sa.create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(helpdesk_write=True), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is an SQLite file (or memory) database."""
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for SQLite stores, else None."""
+        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+            return None
+        return Path(str(self.url.database))
+
+    def describe(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A short read-only snapshot. Never keep one open while a person types."""
+        with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite); commits on success.
+
+        Prefer `run_write`, which also retries after a lock timeout.
+        """
+        with self._write() as session, session.begin():
+            yield session
+
+    def run_write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a write transaction, retrying the whole unit after lock timeouts.
+
+        `work` must be safe to run again: it sees a fresh session each time.
+        """
+        for attempt in range(WRITE_RETRIES):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except (OperationalError, DBAPIError) as exc:
+                if not _is_retryable(exc):
+                    raise
+                if attempt == WRITE_RETRIES - 1:
+                    raise StoreUnavailable(
+                        f"the database at {self.describe()} stayed locked; try again"
+                    ) from exc
+                # Jitter so that colliding writers do not collide again in lock step.
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,61 @@
+"""Schema migrations through Alembic, run programmatically (`helpdesk db upgrade`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from helpdesk_tui.errors import StoreUnavailable
+from helpdesk_tui.store.engine import Store
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The newest revision this program knows. tests/test_migrations.py checks it is Alembic's head.
+SCHEMA_HEAD = "0001"
+
+
+def alembic_config(store: Store, connection: sa.Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(store: Store, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (default: the newest)."""
+    with store.engine.begin() as conn:
+        command.upgrade(alembic_config(store, conn), revision)
+
+
+def current_revision(store: Store) -> str | None:
+    """The schema revision stored in the database, or None for an empty database."""
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+        return str(row[0]) if row else None
+
+
+def check_schema(store: Store) -> None:
+    """Refuse to work on a missing, older or newer schema, with the command that fixes it."""
+    path = store.sqlite_path
+    if store.is_sqlite and path is not None and not path.exists():
+        raise StoreUnavailable(f"no database at {path}; run `helpdesk init` first")
+    try:
+        revision = current_revision(store)
+    except sa.exc.DBAPIError as exc:
+        raise StoreUnavailable(f"cannot open the database {store.describe()}: {exc.orig}") from exc
+    if revision is None:
+        raise StoreUnavailable(f"{store.describe()} has no helpdesk schema; run `helpdesk init`")
+    if revision != SCHEMA_HEAD:
+        if revision < SCHEMA_HEAD:
+            raise StoreUnavailable(
+                f"the database schema is older ({revision}); run `helpdesk db upgrade`"
+            )
+        raise StoreUnavailable(
+            f"the database schema ({revision}) is newer than this program ({SCHEMA_HEAD}); "
+            "upgrade helpdesk-tui"
+        )

@@ -1,0 +1,34 @@
+"""All tables. Importing this package registers them on `SQLModel.metadata`."""
+
+from helpdesk_tui.store.models.audit import Audit
+from helpdesk_tui.store.models.people import (
+    Agent,
+    AgentRole,
+    Department,
+    GroupMember,
+    Permission,
+    Requester,
+    Role,
+    RolePermission,
+    SupportGroup,
+)
+from helpdesk_tui.store.models.sla import Calendar, SlaPolicy
+from helpdesk_tui.store.models.ticket import Category, Interaction, Ticket
+
+__all__ = [
+    "Agent",
+    "AgentRole",
+    "Audit",
+    "Calendar",
+    "Category",
+    "Department",
+    "GroupMember",
+    "Interaction",
+    "Permission",
+    "Requester",
+    "Role",
+    "RolePermission",
+    "SlaPolicy",
+    "SupportGroup",
+    "Ticket",
+]
