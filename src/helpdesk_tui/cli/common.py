@@ -118,9 +118,12 @@ def print_records(
             writer.writerow({c: _cell(record.get(c)) for c in columns})
         sys.stdout.write(buffer.getvalue())
         return
-    table = Table(title=title, show_edge=False, header_style="bold")
+    table = Table(title=title, show_edge=False, header_style="bold", expand=True)
     for column in columns:
-        table.add_column(column)
+        wide = column in ("title", "name", "text")
+        table.add_column(
+            column, no_wrap=True, overflow="ellipsis", ratio=1 if wide else None, min_width=20 if wide else None
+        )
     for record in records:
         table.add_row(*(plain(_cell(record.get(c)), one_line=True) for c in columns))
     stdout().print(table)

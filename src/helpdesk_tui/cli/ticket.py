@@ -9,6 +9,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import UsageError, invalid_choice
 from helpdesk_tui.services import views, workflow
 from helpdesk_tui.services.context import Actor
@@ -27,11 +28,15 @@ VersionOpt = Annotated[
 ]
 
 
-def load_rules(ctx: typer.Context) -> RuleSet:
+def load_rules_for(settings: Settings) -> RuleSet:
     """The shipped triage rules plus the desk's own file, if any."""
-    settings = state(ctx).settings
     paths = [settings.rules_file] if settings.rules_file.exists() else []
     return RuleSet.load(paths, include_default=True)
+
+
+def load_rules(ctx: typer.Context) -> RuleSet:
+    """The triage rules for this invocation's settings."""
+    return load_rules_for(state(ctx).settings)
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -151,7 +156,8 @@ def list_(
     for record in records:
         sla = record["sla"]
         record["sla"] = sla["state"]
-        record["due"] = (sla["resolve_due"] or "")[:16].replace("T", " ")
+        due = sla["resolve_due"]
+        record["due"] = datetime.fromisoformat(due).astimezone().strftime("%m-%d %H:%M") if due else ""
     columns = ["id", "priority", "status", "sla", "due", "category", "title", "assignee"]
     print_records(records, columns, fmt)
 

@@ -27,11 +27,11 @@ from helpdesk_tui.store.search import matching_ticket_ids
 VIEWS: Final[dict[str, str]] = {
     "mine": "Mine",
     "unassigned": "Unassigned",
-    "group": "My group",
+    "group": "Group",
     "escalated": "Escalated",
-    "waiting": "Waiting on customer",
-    "open": "All open",
-    "closed": "Recently closed",
+    "waiting": "Waiting",
+    "open": "Open",
+    "closed": "Closed",
 }
 
 #: Default page size: a screenful many times over, still cheap to fetch.

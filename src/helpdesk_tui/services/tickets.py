@@ -196,14 +196,14 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     assert ticket.id is not None
-    reasons = "; ".join(r.text for r in triage.reasons)
+    suggested = f" (suggested {triage.category})" if triage.category else ""
     log(
         session,
         actor,
         ticket.id,
         "created",
-        f"recorded via {data.channel}: category {category}, priority {priority}"
-        + (f" (triage: {reasons})" if reasons else ""),
+        f"recorded via {data.channel}: category {category}{suggested}, priority {priority} "
+        f"(impact {impact} x urgency {urgency})",
         now,
         handle_seconds=data.handle_seconds,
     )

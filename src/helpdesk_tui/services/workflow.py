@@ -235,7 +235,8 @@ def update_ticket(
             lines.append(("update", f"{name}: {shown}"))
     if "category" in changes and changes["category"] != ticket.category:
         check_choice("category", changes["category"], active_categories(session))
-        lines.append(("category", f"category: {ticket.category} -> {changes['category']}"))
+        why = f"; reason: {reason.strip()}" if reason.strip() else ""
+        lines.append(("category", f"category: {ticket.category} -> {changes['category']}{why}"))
         ticket.category = changes["category"]
     _apply_priority(session, actor, ticket, changes, reason, lines)
     if "requester" in changes:
@@ -332,3 +333,40 @@ def _assign(
         actor.require("ticket.assign")
     ticket.assignee_id = new_id
     lines.append(("assignment", f"assigned to {login}" if login else "unassigned"))
+
+
+def escalate_ticket(
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    group: str,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Hand a ticket to an L2/L3 group: group set, assignee cleared, status escalated."""
+    actor.require("ticket.escalate")
+    now = now or utcnow()
+    gid = session.scalars(
+        sa.select(col(SupportGroup.id)).where(col(SupportGroup.name) == group)
+    ).first()
+    if gid is None:
+        names = list(
+            session.scalars(sa.select(col(SupportGroup.name)).order_by(col(SupportGroup.name)))
+        )
+        check_choice("group", group, names)
+    ticket = lock_ticket(session, ticket_id, expected_version)
+    check_transition(ticket.status, "escalated")
+    if ticket.status == "waiting_customer":
+        resume_clock(ticket, SlaBook.load(session).terms(ticket.priority), now)
+    ticket.group_id = gid
+    ticket.assignee_id = None
+    ticket.status = "escalated"
+    ticket.escalation_count += 1
+    _first_response(ticket, actor, now)
+    touch(ticket, now)
+    text = f"escalated to {group}" + (f": {reason.strip()}" if reason.strip() else "")
+    log(session, actor, ticket_id, "status", text, now)
+    record_audit(session, actor, "ticket.escalate", "ticket", ticket_id, {"group": group}, now=now)
+    return ticket

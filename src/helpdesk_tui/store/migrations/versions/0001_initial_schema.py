@@ -415,6 +415,17 @@ def _create_search_index() -> None:
             "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, ''))) STORED"
         )
         op.execute("CREATE INDEX ix_ticket_search ON ticket USING gin (search)")
+        # Live updates (DESIGN §5): one NOTIFY per changing statement, collapsed per commit.
+        op.execute(
+            "CREATE FUNCTION helpdesk_notify() RETURNS trigger AS $$ BEGIN "
+            "PERFORM pg_notify('helpdesk_changes', TG_TABLE_NAME); RETURN NULL; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        for table in ("ticket", "interaction", "agent"):
+            op.execute(
+                f"CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_notify()"
+            )
 
 
 def _drop_search_index() -> None:
@@ -422,3 +433,7 @@ def _drop_search_index() -> None:
         for trigger in ("ticket_fts_ai", "ticket_fts_ad", "ticket_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS ticket_fts")
+    else:
+        for table in ("ticket", "interaction", "agent"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_notify ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS helpdesk_notify()")

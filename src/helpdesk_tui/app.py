@@ -1,0 +1,235 @@
+"""HelpdeskApp: the agent's TUI (DESIGN §5). Services come in through the constructor."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.events import Resize
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from helpdesk_tui.errors import Conflict, HelpdeskError
+from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.services.desk import DeskService, NearestBreach
+from helpdesk_tui.services.vocab import PRESENCES
+from helpdesk_tui.text import sanitize_line
+
+log = logging.getLogger(__name__)
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+class HelpdeskApp(App[None]):
+    """The service desk TUI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "helpdesk"
+    MODES = {"queue": QueueScreen}
+    DEFAULT_MODE = "queue"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True),
+        Binding("question_mark", "help", _("Keys"), id="app.help"),
+        Binding("f2", "toggle_presence", _("Presence"), show=False, id="app.presence"),
+    ]
+
+    def __init__(
+        self,
+        desk: DeskService,
+        *,
+        keymap: dict[str, str] | None = None,
+        poll_seconds: float = 1.5,
+        header_seconds: float = 30.0,
+        page_size: int = 200,
+    ) -> None:
+        super().__init__()
+        self.desk = desk
+        self._keymap = keymap or {}
+        self.poll_seconds = poll_seconds
+        self.header_seconds = header_seconds
+        self.page_size = page_size
+        self.presence = "available"
+        #: What the headers show besides presence: nearest breach, clock, open count.
+        self.breach: NearestBreach | None = None
+        self.breach_checked_at: datetime | None = None
+        self.open_count: int | None = None
+        #: Bumped every time another agent's change is noticed; screens watch it.
+        self.data_generation = 0
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.load_presence()
+        if self.poll_seconds > 0:
+            self.set_interval(self.poll_seconds, self.poll_changes)
+        if self.header_seconds > 0:
+            # The countdown in the header moves by minutes: a slow timer, no per-second repaint.
+            self.set_interval(self.header_seconds, self.tick_header)
+
+    def tick_header(self) -> None:
+        """Advance the header clock without touching the database."""
+        if self.breach_checked_at is not None:
+            self.breach_checked_at = self.desk.now()
+            self.refresh_headers()
+
+    def on_resize(self, event: Resize) -> None:
+        from helpdesk_tui.screens.help import TooSmallScreen
+
+        small = event.size.width < MIN_WIDTH or event.size.height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen())
+        elif not small and showing:
+            self.pop_screen()
+
+    # -- errors -----------------------------------------------------------------------
+    def report_error(self, error: BaseException) -> None:
+        """One visible, plain-text line for any failure; never a crash."""
+        if isinstance(error, HelpdeskError):
+            severity = "warning" if isinstance(error, Conflict) else "error"
+            self.notify(sanitize_line(str(error)), severity=severity, markup=False, timeout=8)
+            return
+        log.exception("unexpected error in a worker", exc_info=error)
+        self.notify(
+            sanitize_line(f"{type(error).__name__}: {error}"),
+            title=_("Unexpected error"),
+            severity="error",
+            markup=False,
+            timeout=12,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
+
+    # -- live data ----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll_changes(self) -> None:
+        """Ask the store whether anyone committed; if so, tell the screens."""
+        if self.desk.changed():
+            self.call_from_thread(self.data_changed)
+
+    def data_changed(self) -> None:
+        """Another agent (or this one) changed data: screens reload what they show."""
+        self.data_generation += 1
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "on_data_changed", None)
+            if refresh is not None:
+                refresh()
+
+    # -- presence -----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def load_presence(self) -> None:
+        """Read my presence once at start."""
+        presence = self.desk.presence()
+        self.call_from_thread(self._presence_loaded, presence)
+
+    def _presence_loaded(self, presence: str) -> None:
+        self.presence = presence
+        self.refresh_headers()
+
+    def action_toggle_presence(self) -> None:
+        """Available -> busy -> away -> available; others see it at once."""
+        index = PRESENCES.index(self.presence) if self.presence in PRESENCES else 0
+        self.presence = PRESENCES[(index + 1) % len(PRESENCES)]
+        self.refresh_headers()
+        self.save_presence(self.presence)
+
+    @work(thread=True, exclusive=True, group="presence-save", exit_on_error=False)
+    def save_presence(self, presence: str) -> None:
+        """Store the presence so other agents see it."""
+        self.desk.set_presence(presence)
+        self.call_from_thread(self.notify, _("You are now ") + _(presence), timeout=3)
+
+    def set_header_state(
+        self, breach: NearestBreach | None, now: datetime, open_count: int | None
+    ) -> None:
+        """Remember the nearest breach and counts, and repaint every header."""
+        self.breach, self.breach_checked_at, self.open_count = breach, now, open_count
+        self.refresh_headers()
+
+    def refresh_headers(self) -> None:
+        """Repaint the header of every screen in the stack."""
+        from helpdesk_tui.widgets.header import DeskHeader
+
+        for screen in self.screen_stack:
+            for header in screen.query(DeskHeader):
+                self.paint_header(header)
+
+    def paint_header(self, header: Any) -> None:
+        """Give one header the app's current state."""
+        header.show(
+            presence=self.presence,
+            breach=self.breach,
+            now=self.breach_checked_at,
+            open_count=self.open_count,
+        )
+
+    def open_ticket(self, ticket_id: int) -> None:
+        """Push the ticket screen on the current stack."""
+        from helpdesk_tui.screens.ticket import TicketScreen
+
+        self.push_screen(TicketScreen(ticket_id))
+
+    # -- keys and commands ----------------------------------------------------------------
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        from helpdesk_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the current screen, namespaced ("ticket: take"), plus the app's."""
+        seen: set[str] = set()
+        namespace = getattr(screen, "NAMESPACE", "app")
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            owner = "app" if active.node is self else namespace
+            title = f"{owner}: {binding.description.lower()}"
+            yield SystemCommand(
+                title,
+                f"{_('key')}: {self.get_key_display(binding)}"
+                + (f" · {binding.tooltip}" if binding.tooltip else ""),
+                lambda node=active.node, action=binding.action: self.call_later(
+                    node.run_action, action
+                ),
+            )
+        yield SystemCommand(_("app: quit"), "ctrl+q", self.action_quit)
+        yield SystemCommand(
+            _("app: toggle dark mode"), _("light or dark colours"), self.action_toggle_dark
+        )
+
+
+def ssh_session() -> bool:
+    """True when running over SSH (mouse tracking then defaults to off)."""
+    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+
+
+def run_app(cli: Any) -> None:
+    """Open the TUI for the CLI's settings and store (`helpdesk` with no command)."""
+    from helpdesk_tui.cli.ticket import load_rules_for
+    from helpdesk_tui.services.rbac import os_login
+
+    settings = cli.settings
+    store = cli.store()
+    desk = DeskService(store, os_login(), as_login=cli.as_login, rules=load_rules_for(settings))
+    desk.actor  # noqa: B018 - fail early, before the screen switches, if we are no agent
+    mouse_setting = settings.ui.get("mouse")
+    mouse = bool(mouse_setting) if mouse_setting is not None else not ssh_session()
+    app = HelpdeskApp(desk, keymap=settings.keymap)
+    try:
+        app.run(mouse=mouse)
+    finally:
+        desk.close()

@@ -1,0 +1,67 @@
+"""`?`: every key of the current screen; and the 'terminal too small' screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from helpdesk_tui.i18n import _
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every binding active on the screen it was opened from."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "close", _("Close"), id="help.close"),
+    ]
+
+    def __init__(self, target: Screen[Any]) -> None:
+        super().__init__()
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        table = Table(title=_("Keys"), show_edge=False, expand=True)
+        table.add_column(_("key"), style="bold cyan", no_wrap=True)
+        table.add_column(_("action"))
+        table.add_column(_("id"), style="dim")
+        seen: set[tuple[str, str]] = set()
+        for key, active in sorted(
+            self.target.active_bindings.items(), key=lambda kv: kv[1].binding.id or kv[0]
+        ):
+            binding = active.binding
+            if not binding.description:
+                continue
+            entry = (binding.action, key)
+            if entry in seen:
+                continue
+            seen.add(entry)
+            table.add_row(
+                self.app.get_key_display(binding), Text(binding.description), binding.id or ""
+            )
+        with VerticalScroll(classes="dialog help"):
+            yield Static(table)
+            yield Static(
+                Text(_("Remap keys by id in config.toml under [keymap]. Esc closes."), style="dim")
+            )
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)
+
+
+class TooSmallScreen(Screen[None]):
+    """Shown while the terminal is below 80x24."""
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            yield Static(
+                Text(_("Terminal too small: helpdesk needs at least 80x24."), style="bold"),
+                id="too-small",
+            )

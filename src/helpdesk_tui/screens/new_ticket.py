@@ -1,0 +1,270 @@
+"""Hotline intake: record a ticket on one screen while the caller is on the line."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.base import DeskScreen
+from helpdesk_tui.screens.modals import TextModal, TextResult
+from helpdesk_tui.services.desk import RequesterHit
+from helpdesk_tui.services.tickets import NewTicket
+from helpdesk_tui.services.triage_rules import TriageResult
+from helpdesk_tui.services.vocab import CHANNELS, IMPACT_SCOPES, KINDS, PRIORITIES
+from helpdesk_tui.text import plain
+from helpdesk_tui.widgets.header import DeskHeader
+
+#: Seconds to wait after the last keystroke before asking the services (debounce).
+DEBOUNCE = 0.15
+
+
+def _options(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    return [(v.replace("_", " "), v) for v in values]
+
+
+class NewTicketScreen(DeskScreen[None]):
+    """Requester lookup, channel, kind, title, description; triage prefills the rest."""
+
+    NAMESPACE = "intake"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", _("Save ticket"), id="intake.submit", priority=True),
+        Binding("ctrl+r", "pick_requester", _("Pick requester"), id="intake.requester"),
+        Binding("escape", "cancel", _("Cancel"), id="intake.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[RequesterHit] = []
+        self.requester: RequesterHit | None = None
+        self.suggestion: TriageResult | None = None
+        #: Fields the agent chose by hand; triage no longer overwrites them.
+        self.touched: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(self.desk.actor.name)
+        yield Label(Text(_("New ticket — hotline intake"), style="bold"), id="intake-title")
+        with VerticalScroll(id="intake-form"):
+            with Horizontal(classes="field"):
+                yield Label(_("Requester"))
+                yield Input(placeholder=_("name, phone or e-mail"), id="requester", compact=True)
+            yield OptionList(id="requester-hits", classes="-hidden")
+            with Horizontal(classes="field"):
+                yield Label(_("Channel"))
+                yield Select(
+                    _options(CHANNELS), value="phone", allow_blank=False, id="channel", compact=True
+                )
+                yield Label(_("Kind"), classes="second")
+                yield Select(
+                    _options(KINDS), value="incident", allow_blank=False, id="kind", compact=True
+                )
+            with Horizontal(classes="field"):
+                yield Label(_("Title"))
+                yield Input(placeholder=_("one line: what is wrong"), id="title", compact=True)
+            with Horizontal(classes="field tall"):
+                yield Label(_("Description"))
+                yield TextArea(id="body", soft_wrap=True, compact=True)
+            with Horizontal(classes="field"):
+                yield Label(_("Scope"))
+                yield Select(
+                    _options(IMPACT_SCOPES),
+                    value="one_user",
+                    allow_blank=False,
+                    id="scope",
+                    compact=True,
+                )
+                yield Label(_("Users"), classes="second")
+                yield Input("1", id="users", type="integer", compact=True)
+            with Horizontal(classes="field"):
+                yield Label(_("Category"))
+                yield Select(
+                    _options(self.desk.categories()),
+                    value="other",
+                    allow_blank=False,
+                    id="category",
+                    compact=True,
+                )
+                yield Label(_("Priority"), classes="second")
+                yield Select(
+                    _options(PRIORITIES),
+                    value="medium",
+                    allow_blank=False,
+                    id="priority",
+                    compact=True,
+                )
+            yield Static(id="intake-reasons")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.helpdesk.paint_header(self.query_one(DeskHeader))
+        self.query_one("#requester", Input).focus()
+
+    # -- requester lookup ---------------------------------------------------------------
+    @on(Input.Changed, "#requester")
+    def requester_typed(self, event: Input.Changed) -> None:
+        if self.requester is not None and event.value != self.requester.name:
+            self.requester = None
+        self.lookup(event.value)
+
+    @work(thread=True, exclusive=True, group="intake-lookup", exit_on_error=False)
+    def lookup(self, text: str) -> None:
+        """Fuzzy requester lookup, debounced, off the UI thread."""
+        time.sleep(DEBOUNCE)
+        if get_current_worker().is_cancelled:
+            return
+        hits = self.desk.find_requesters(text)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_hits, hits)
+
+    def show_hits(self, hits: list[RequesterHit]) -> None:
+        """List the matches under the requester field."""
+        self.hits = hits
+        options = self.query_one("#requester-hits", OptionList)
+        options.clear_options()
+        for hit in hits:
+            label = Text()
+            label.append_text(plain(hit.name, "bold", one_line=True))
+            extra = " · ".join(x for x in (hit.email, hit.phone) if x)
+            if extra:
+                label.append(" · ")
+                label.append_text(plain(extra, one_line=True))
+            if hit.vip:
+                label.append(" VIP", style="bold magenta")
+            options.add_option(Option(label, id=str(hit.id)))
+        options.set_class(not hits, "-hidden")
+
+    def action_pick_requester(self) -> None:
+        """Move into the list of matching requesters."""
+        options = self.query_one("#requester-hits", OptionList)
+        if self.hits:
+            options.focus()
+            options.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#requester-hits")
+    def requester_chosen(self, event: OptionList.OptionSelected) -> None:
+        hit = next((h for h in self.hits if str(h.id) == event.option.id), None)
+        if hit is None:
+            return
+        self.requester = hit
+        field = self.query_one("#requester", Input)
+        with field.prevent(Input.Changed):
+            field.value = hit.name
+        self.query_one("#requester-hits", OptionList).add_class("-hidden")
+        self.query_one("#title", Input).focus()
+        self.retriage()
+
+    # -- triage as you type -------------------------------------------------------------
+    @on(Input.Changed, "#title")
+    @on(TextArea.Changed, "#body")
+    @on(Select.Changed, "#scope")
+    @on(Input.Changed, "#users")
+    def text_changed(self) -> None:
+        self.retriage()
+
+    @on(Select.Changed, "#category")
+    @on(Select.Changed, "#priority")
+    def chosen_by_agent(self, event: Select.Changed) -> None:
+        # Only the agent's own choice counts: changes made by triage (or on mount) happen
+        # while the select does not have focus.
+        if event.select.has_focus or event.select.expanded:
+            self.touched.add(event.select.id or "")
+
+    def draft(self) -> NewTicket:
+        """What is typed so far, as the services' NewTicket."""
+        users_raw = self.query_one("#users", Input).value.strip()
+        users = int(users_raw) if users_raw.isdigit() and int(users_raw) > 0 else 1
+        return NewTicket(
+            title=self.query_one("#title", Input).value,
+            body=self.query_one("#body", TextArea).text,
+            channel=str(self.query_one("#channel", Select).value),
+            kind=str(self.query_one("#kind", Select).value),
+            impact_scope=str(self.query_one("#scope", Select).value),
+            affected_users=users,
+            requester=f"#{self.requester.id}"
+            if self.requester
+            else (self.query_one("#requester", Input).value.strip() or None),
+        )
+
+    def retriage(self) -> None:
+        """Ask triage again (debounced)."""
+        self.triage_worker(self.draft(), bool(self.requester and self.requester.vip))
+
+    @work(thread=True, exclusive=True, group="intake-triage", exit_on_error=False)
+    def triage_worker(self, draft: NewTicket, vip: bool) -> None:
+        time.sleep(DEBOUNCE)
+        if get_current_worker().is_cancelled:
+            return
+        result = self.desk.triage(draft, vip=vip)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_triage, result)
+
+    def show_triage(self, result: TriageResult) -> None:
+        """Prefill category and priority (unless the agent chose them) and show why."""
+        self.suggestion = result
+        for name, value in (("category", result.category), ("priority", result.priority)):
+            select = self.query_one(f"#{name}", Select)
+            if value and name not in self.touched and select.value != value:
+                select.value = value
+        text = Text()
+        text.append(_("Suggested") + ": ", style="bold")
+        text.append(f"{result.category or _('no category')} · {result.priority}")
+        for reason in result.reasons[:4]:
+            text.append("\n· ", style="dim")
+            text.append_text(plain(reason.text, "dim", one_line=True))
+        self.query_one("#intake-reasons", Static).update(text)
+
+    # -- submit ----------------------------------------------------------------------------
+    def action_submit(self) -> None:
+        """Save the ticket (asks why if the priority differs from the suggestion)."""
+        draft = self.draft()
+        if not draft.title.strip():
+            self.notify(_("A ticket needs a title."), severity="error", markup=False)
+            self.query_one("#title", Input).focus()
+            return
+        draft.category = str(self.query_one("#category", Select).value)
+        draft.priority = str(self.query_one("#priority", Select).value)
+        suggested = self.suggestion.priority if self.suggestion else None
+        if suggested and draft.priority != suggested:
+
+            def reasoned(result: TextResult | None) -> None:
+                if result is not None:
+                    draft.priority_reason = result.text
+                    self.save(draft)
+
+            self.app.push_screen(
+                TextModal(
+                    _("Why")
+                    + f" {draft.priority} "
+                    + _("instead of the suggested")
+                    + f" {suggested}?",
+                    multiline=False,
+                ),
+                reasoned,
+            )
+            return
+        self.save(draft)
+
+    @work(thread=True, exclusive=True, group="intake-save", exit_on_error=False)
+    def save(self, draft: NewTicket) -> None:
+        """Create the ticket, then open it in place of this screen."""
+        ticket_id = self.desk.create_ticket(draft)
+        self.desk.forget_requesters()
+        self.app.call_from_thread(self.saved, ticket_id)
+
+    def saved(self, ticket_id: int) -> None:
+        self.notify(_("Ticket") + f" #{ticket_id} " + _("recorded"), timeout=3)
+        self.app.pop_screen()
+        self.helpdesk.open_ticket(ticket_id)
+        self.helpdesk.data_changed()
+
+    def action_cancel(self) -> None:
+        """Leave without saving."""
+        self.app.pop_screen()

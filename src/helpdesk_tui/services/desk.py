@@ -1,0 +1,319 @@
+"""The service facade the TUI talks to: one short transaction per call, no Textual.
+
+The app gets a `DeskService` by constructor injection and calls it from thread workers;
+every method opens and closes its own unit of work, so nothing holds a transaction
+open while an agent types (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from helpdesk_tui.services import queue, rbac, views, workflow
+from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.queue import PageKey, QueuePage, QueueQuery
+from helpdesk_tui.services.sla import SlaBook
+from helpdesk_tui.services.tickets import NewTicket, active_categories, create_ticket, triage_ticket
+from helpdesk_tui.services.triage_rules import RuleSet, TriageResult
+from helpdesk_tui.store.engine import Store
+from helpdesk_tui.store.models import Agent, Requester, SupportGroup, Ticket
+from helpdesk_tui.store.types import utcnow
+from helpdesk_tui.store.watch import ChangeWatcher
+
+
+@dataclass(frozen=True)
+class RequesterHit:
+    """A requester found by the intake lookup, with how well they matched."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    vip: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class NearestBreach:
+    """The open ticket (mine or unassigned) whose resolution is due soonest."""
+
+    ticket_id: int
+    due: datetime
+
+
+class DeskService:
+    """Everything the screens ask of the desk, for one acting agent."""
+
+    def __init__(
+        self,
+        store: Store,
+        login: str,
+        *,
+        as_login: str | None = None,
+        rules: RuleSet | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self._login = login
+        self._as_login = as_login
+        self.rules = rules or RuleSet.default()
+        self.clock = clock
+        self._actor: Actor | None = None
+        self._book: SlaBook | None = None
+        self._watcher = ChangeWatcher(store)
+        self._requesters: list[tuple[int, str, str | None, str | None, bool]] | None = None
+        self._requester_choices: list[str] = []
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def actor(self) -> Actor:
+        """The acting agent (loaded on first use)."""
+        if self._actor is None:
+            with self.store.read() as session:
+                self._actor = rbac.resolve_actor(session, self._login, self._as_login)
+        return self._actor
+
+    def now(self) -> datetime:
+        """The desk's clock (frozen in tests and snapshots)."""
+        return self.clock()
+
+    def _sla_book(self, session: Session) -> SlaBook:
+        if self._book is None:
+            self._book = SlaBook.load(session)
+        return self._book
+
+    def _write(self, work: Callable[[Session, Actor], Any]) -> Any:
+        actor = self.actor
+        return self.store.run_write(lambda session: work(session, actor))
+
+    # -- queue ----------------------------------------------------------------------
+    def queue_page(
+        self,
+        query: QueueQuery,
+        *,
+        after: PageKey | None = None,
+        before: PageKey | None = None,
+        last: bool = False,
+        limit: int = queue.PAGE_SIZE,
+    ) -> QueuePage:
+        """One keyset page of the queue."""
+        with self.store.read() as session:
+            return queue.fetch_page(
+                session,
+                self.actor,
+                query,
+                now=self.now(),
+                after=after,
+                before=before,
+                last=last,
+                limit=limit,
+                book=self._sla_book(session),
+            )
+
+    def queue_count(self, query: QueueQuery) -> int:
+        """How many tickets the query matches."""
+        with self.store.read() as session:
+            return queue.count(session, self.actor, query)
+
+    def changed(self) -> bool:
+        """True when anyone committed since the last call (cheap; poll it)."""
+        return self._watcher.changed()
+
+    def nearest_breach(self) -> NearestBreach | None:
+        """The soonest resolution due time among my and unassigned open tickets."""
+        with self.store.read() as session:
+            row = session.execute(
+                sa.select(col(Ticket.id), col(Ticket.resolve_due))
+                .where(
+                    col(Ticket.status).in_(("new", "in_progress", "escalated")),
+                    sa.or_(
+                        col(Ticket.assignee_id) == self.actor.agent_id,
+                        col(Ticket.assignee_id).is_(None),
+                    ),
+                    col(Ticket.resolve_due).is_not(None),
+                )
+                .order_by(col(Ticket.resolve_due), col(Ticket.id))
+                .limit(1)
+            ).first()
+        return NearestBreach(row[0], row[1]) if row else None
+
+    # -- one ticket -----------------------------------------------------------------
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        """Everything about one ticket (the `ticket show --json` dict)."""
+        with self.store.read() as session:
+            return views.ticket_detail(
+                session, self.actor, ticket_id, self.now(), self._sla_book(session)
+            )
+
+    def create_ticket(self, data: NewTicket) -> int:
+        """Record a ticket; returns its id."""
+        ticket = self._write(
+            lambda s, a: create_ticket(s, a, data, rules=self.rules, now=self.now())
+        )
+        assert ticket.id is not None
+        return int(ticket.id)
+
+    def add_interaction(
+        self, ticket_id: int, kind: str, text: str, *, handle_seconds: int = 0
+    ) -> None:
+        """Add a note, call, mail or chat to the log."""
+        self._write(
+            lambda s, a: workflow.add_interaction(
+                s, a, ticket_id, kind, text, handle_seconds=handle_seconds, now=self.now()
+            )
+        )
+
+    def take(self, ticket_id: int) -> None:
+        """Take the ticket (Conflict if someone else has it)."""
+        self._write(lambda s, a: workflow.take_ticket(s, a, ticket_id, now=self.now()))
+
+    def change_status(
+        self, ticket_id: int, status: str, *, note: str = "", expected_version: int | None = None
+    ) -> None:
+        """Move the ticket through its lifecycle."""
+        self._write(
+            lambda s, a: workflow.change_status(
+                s,
+                a,
+                ticket_id,
+                status,
+                note=note,
+                expected_version=expected_version,
+                now=self.now(),
+            )
+        )
+
+    def update(
+        self,
+        ticket_id: int,
+        changes: dict[str, Any],
+        *,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> None:
+        """Change facts, category, priority or assignment (StaleTicket if it moved)."""
+        self._write(
+            lambda s, a: workflow.update_ticket(
+                s,
+                a,
+                ticket_id,
+                changes,
+                reason=reason,
+                expected_version=expected_version,
+                now=self.now(),
+            )
+        )
+
+    def escalate(
+        self, ticket_id: int, group: str, *, reason: str = "", expected_version: int | None = None
+    ) -> None:
+        """Hand the ticket to an L2/L3 group."""
+        self._write(
+            lambda s, a: workflow.escalate_ticket(
+                s,
+                a,
+                ticket_id,
+                group,
+                reason=reason,
+                expected_version=expected_version,
+                now=self.now(),
+            )
+        )
+
+    def support_groups(self) -> list[tuple[str, int]]:
+        """(name, tier) of every support group."""
+        with self.store.read() as session:
+            rows = session.execute(
+                sa.select(col(SupportGroup.name), col(SupportGroup.tier)).order_by(
+                    col(SupportGroup.tier), col(SupportGroup.name)
+                )
+            )
+            return [(r[0], r[1]) for r in rows]
+
+    # -- intake ---------------------------------------------------------------------
+    def categories(self) -> list[str]:
+        """The desk's active categories."""
+        with self.store.read() as session:
+            return active_categories(session)
+
+    def triage(self, data: NewTicket, *, vip: bool = False) -> TriageResult:
+        """Triage suggestions (category, priority, reasons) for what is typed so far."""
+        return triage_ticket(self.rules, data, self.categories(), vip=vip)
+
+    def find_requesters(self, text: str, limit: int = 6) -> list[RequesterHit]:
+        """Requesters matching `text` by name, phone or e-mail (rapidfuzz), best first."""
+        text = text.strip()
+        if not text:
+            return []
+        from rapidfuzz import fuzz, process, utils
+
+        if self._requesters is None:
+            with self.store.read() as session:
+                rows = session.execute(
+                    sa.select(
+                        col(Requester.id),
+                        col(Requester.name),
+                        col(Requester.email),
+                        col(Requester.phone),
+                        col(Requester.vip),
+                    ).order_by(col(Requester.id))
+                ).all()
+            self._requesters = [(r[0] or 0, r[1], r[2], r[3], r[4]) for r in rows]
+            self._requester_choices = [
+                utils.default_process(" ".join(x for x in (r[1], r[2] or "", r[3] or "") if x))
+                for r in self._requesters
+            ]
+        found = process.extract(
+            utils.default_process(text),
+            self._requester_choices,
+            scorer=fuzz.WRatio,
+            limit=limit,
+            score_cutoff=60,
+            processor=None,
+        )
+        return [
+            RequesterHit(*self._requesters[index], score=float(score))
+            for _choice, score, index in found
+        ]
+
+    def forget_requesters(self) -> None:
+        """Drop the requester lookup cache (after one was added)."""
+        self._requesters = None
+
+    # -- presence -------------------------------------------------------------------
+    def set_presence(self, presence: str) -> None:
+        """Set my presence (available / busy / away)."""
+        self._write(lambda s, a: rbac.set_presence(s, a, presence, now=self.now()))
+
+    def presence(self) -> str:
+        """My current presence."""
+        with self.store.read() as session:
+            value = session.scalar(
+                sa.select(col(Agent.presence)).where(col(Agent.id) == self.actor.agent_id)
+            )
+        return str(value or "available")
+
+    def team_presence(self) -> list[tuple[str, str]]:
+        """(login, presence) of every active agent, for showing who is at the desk."""
+        with self.store.read() as session:
+            rows = session.execute(
+                sa.select(col(Agent.login), col(Agent.presence))
+                .where(col(Agent.active))
+                .order_by(col(Agent.login))
+            )
+            return [(r[0], r[1]) for r in rows]
+
+    def open_count(self) -> int:
+        """Open tickets in the desk (for the header)."""
+        return self.queue_count(QueueQuery(view="open"))
+
+    def close(self) -> None:
+        """Release the change watcher's connection."""
+        self._watcher.close()
