@@ -11,6 +11,7 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.events import Resize
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -94,7 +95,7 @@ class HelpdeskApp(App[None]):
     def report_error(self, error: BaseException) -> None:
         """One visible, plain-text line for any failure; never a crash."""
         if isinstance(error, HelpdeskError):
-            severity = "warning" if isinstance(error, Conflict) else "error"
+            severity: SeverityLevel = "warning" if isinstance(error, Conflict) else "error"
             self.notify(sanitize_line(str(error)), severity=severity, markup=False, timeout=8)
             return
         log.exception("unexpected error in a worker", exc_info=error)

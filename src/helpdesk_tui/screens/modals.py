@@ -120,7 +120,7 @@ class TextModal(DeskModal[TextResult | None]):
 
     def _text(self) -> str:
         widget = self.query_one("#text")
-        return widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined,no-any-return]
+        return widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
 
     @on(Input.Submitted, "#text")
     def submitted(self) -> None:

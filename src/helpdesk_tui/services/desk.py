@@ -142,7 +142,9 @@ class DeskService:
                 .order_by(col(Ticket.resolve_due), col(Ticket.id))
                 .limit(1)
             ).first()
-        return NearestBreach(row[0], row[1]) if row else None
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return NearestBreach(row[0], row[1])
 
     # -- one ticket -----------------------------------------------------------------
     def ticket(self, ticket_id: int) -> dict[str, Any]:

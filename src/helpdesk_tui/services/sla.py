@@ -20,6 +20,7 @@ from sqlmodel import col
 from helpdesk_tui.services.calendar import BusinessCalendar, calendar_from_dict
 from helpdesk_tui.services.vocab import PRIORITIES
 from helpdesk_tui.store.models import Calendar, SlaPolicy, Ticket
+from helpdesk_tui.store.types import pk
 
 #: Fraction of a target after which the ticket shows a warning.
 WARNING_FRACTION: Final = 0.75
@@ -144,7 +145,7 @@ def seed_sla(session: Session, timezone: str = "UTC", holidays: tuple[date, ...]
             )
         )
     session.flush()
-    cal_ids = {c.name: c.id for c in session.scalars(sa.select(Calendar))}
+    cal_ids = {c.name: pk(c) for c in session.scalars(sa.select(Calendar))}
     existing = set(session.scalars(sa.select(col(SlaPolicy.priority))))
     for priority in PRIORITIES:
         if priority in existing:

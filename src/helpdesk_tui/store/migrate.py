@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from helpdesk_tui.errors import StoreUnavailable
 from helpdesk_tui.store.engine import Store
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: The newest revision this program knows. tests/test_migrations.py checks it is Alembic's head.
@@ -18,6 +20,9 @@ SCHEMA_HEAD = "0001"
 
 def alembic_config(store: Store, connection: sa.Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations."""
+    # Alembic is imported only when migrating: every other command starts faster.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
@@ -26,6 +31,8 @@ def alembic_config(store: Store, connection: sa.Connection | None = None) -> Con
 
 def upgrade(store: Store, revision: str = "head") -> None:
     """Bring the schema up to `revision` (default: the newest)."""
+    from alembic import command
+
     with store.engine.begin() as conn:
         command.upgrade(alembic_config(store, conn), revision)
 
