@@ -23,5 +23,5 @@ def test_upgrade_gives_the_models_schema(store: Store) -> None:
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     # The full-text search objects live outside the models on purpose.
-    diff = [d for d in diff if "search" not in str(d) and "ticket_fts" not in str(d)]
+    diff = [d for d in diff if "search" not in str(d) and "_fts" not in str(d)]
     assert diff == []

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from helpdesk_tui import __version__
-from helpdesk_tui.cli import admin, data, ticket, triage
+from helpdesk_tui.cli import admin, data, knowledge, ticket, triage
 from helpdesk_tui.cli.common import CliState
 from helpdesk_tui.errors import HelpdeskError
 
@@ -98,6 +98,7 @@ admin.register(app)
 data.register(app)
 app.add_typer(ticket.app, name="ticket")
 triage.register(app)
+knowledge.register(app)
 
 
 def main() -> None:

@@ -61,6 +61,8 @@ INTERACTION_KINDS: Final = (
     "update",
     "resolution",
     "sla",
+    "sop",
+    "kb",
     "system",
 )
 

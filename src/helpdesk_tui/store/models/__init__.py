@@ -1,6 +1,7 @@
 """All tables. Importing this package registers them on `SQLModel.metadata`."""
 
 from helpdesk_tui.store.models.audit import Audit
+from helpdesk_tui.store.models.knowledge import KbArticle, KbUse, KbVote, SopEntry, SopRun
 from helpdesk_tui.store.models.people import (
     Agent,
     AgentRole,
@@ -24,11 +25,16 @@ __all__ = [
     "Department",
     "GroupMember",
     "Interaction",
+    "KbArticle",
+    "KbUse",
+    "KbVote",
     "Permission",
     "Requester",
     "Role",
     "RolePermission",
     "SlaPolicy",
+    "SopEntry",
+    "SopRun",
     "SupportGroup",
     "Ticket",
 ]
