@@ -60,10 +60,12 @@ def test_sync_needs_permission(desk: Desk, library: Path) -> None:
 def test_run_an_sop_on_a_ticket(desk: Desk, library: Path) -> None:
     desk.store.run_write(lambda s: sop.sync_sops(s, desk.admin, library))
     tid = new_ticket(desk)
-    run = desk.store.run_write(lambda s: sop.start_run(s, desk.admin, tid, "vpn-cannot-connect"))
+    run_id = desk.store.run_write(
+        lambda s: sop.start_run(s, desk.admin, tid, "vpn-cannot-connect")
+    ).id
     for step in (0, 1, 3):
-        run = desk.store.run_write(lambda s, n=step: sop.tick_step(s, desk.admin, run.id, n))
-    run = desk.store.run_write(lambda s: sop.tick_step(s, desk.admin, run.id, 3, done=False))
+        desk.store.run_write(lambda s, n=step: sop.tick_step(s, desk.admin, run_id, n))
+    run = desk.store.run_write(lambda s: sop.tick_step(s, desk.admin, run_id, 3, done=False))
     assert run.steps_done == [0, 1]
     with pytest.raises(UsageError, match="no step 99"):
         desk.store.run_write(lambda s: sop.tick_step(s, desk.admin, run.id, 98))
@@ -162,9 +164,8 @@ def test_bad_articles_are_refused(desk: Desk, override: dict[str, object], messa
 
 def test_article_from_resolved_ticket(desk: Desk) -> None:
     tid = new_ticket(desk, "Outlook not syncing")
-    with pytest.raises(UsageError, match="resolved"):
-        with desk.store.read() as s:
-            kb.draft_from_ticket(s, desk.admin, tid)
+    with pytest.raises(UsageError, match="resolved"), desk.store.read() as s:
+        kb.draft_from_ticket(s, desk.admin, tid)
     desk.store.run_write(
         lambda s: workflow.change_status(
             s, desk.admin, tid, "resolved", note="rebuilt the OST file"

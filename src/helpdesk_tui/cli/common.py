@@ -122,7 +122,11 @@ def print_records(
     for column in columns:
         wide = column in ("title", "name", "text")
         table.add_column(
-            column, no_wrap=True, overflow="ellipsis", ratio=1 if wide else None, min_width=20 if wide else None
+            column,
+            no_wrap=True,
+            overflow="ellipsis",
+            ratio=1 if wide else None,
+            min_width=20 if wide else None,
         )
     for record in records:
         table.add_row(*(plain(_cell(record.get(c)), one_line=True) for c in columns))

@@ -157,7 +157,9 @@ def list_(
         sla = record["sla"]
         record["sla"] = sla["state"]
         due = sla["resolve_due"]
-        record["due"] = datetime.fromisoformat(due).astimezone().strftime("%m-%d %H:%M") if due else ""
+        record["due"] = (
+            datetime.fromisoformat(due).astimezone().strftime("%m-%d %H:%M") if due else ""
+        )
     columns = ["id", "priority", "status", "sla", "due", "category", "title", "assignee"]
     print_records(records, columns, fmt)
 
