@@ -220,3 +220,12 @@ def test_hostile_text_is_not_sent_raw_to_the_terminal(ready: str) -> None:
     assert "[@click=app.quit]x[/]" in out  # shown as text, not interpreted
     code, out, _ = run(ready, "ticket", "list")
     assert "\x1b" not in out
+
+
+def test_json_output_escapes_terminal_controls(ready: str) -> None:
+    tid = new_ticket(ready, "--title", "evil \x9b31m \u202ertl \x1b]52;c;eA==\x07 Zoë")
+    code, out, _ = run(ready, "ticket", "show", str(tid), "--json")
+    assert code == 0
+    assert "\x9b" not in out and "\u202e" not in out and "\x1b" not in out
+    assert json.loads(out)["title"] == "evil \x9b31m \u202ertl \x1b]52;c;eA==\x07 Zoë"
+    assert "Zoë" in out  # readable non-ASCII stays readable

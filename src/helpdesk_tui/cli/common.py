@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -86,9 +87,15 @@ def stdout() -> Console:
     return Console(markup=False, highlight=False, soft_wrap=False)
 
 
+#: Characters that must not reach a terminal raw even inside JSON strings: C1 controls
+#: (0x9b acts as CSI on some terminals), bidi overrides, DEL. JSON allows \uXXXX for them.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    """Print JSON with stable key order."""
-    typer.echo(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+    """Print JSON with stable keys; readable non-ASCII, but terminal-unsafe code points escaped."""
+    text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
+    typer.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
 
 def _json_default(value: Any) -> Any:

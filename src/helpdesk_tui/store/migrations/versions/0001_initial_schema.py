@@ -392,7 +392,7 @@ def _create_search_index() -> None:
         op.execute(
             "CREATE VIRTUAL TABLE ticket_fts USING fts5("
             "title, body, content='ticket', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+            "tokenize='unicode61 remove_diacritics 2')"
         )
         op.execute(
             "CREATE TRIGGER ticket_fts_ai AFTER INSERT ON ticket BEGIN "
