@@ -229,3 +229,22 @@ def test_json_output_escapes_terminal_controls(ready: str) -> None:
     assert "\x9b" not in out and "\u202e" not in out and "\x1b" not in out
     assert json.loads(out)["title"] == "evil \x9b31m \u202ertl \x1b]52;c;eA==\x07 Zoë"
     assert "Zoë" in out  # readable non-ASCII stays readable
+
+
+def test_triage_returns_sops_and_articles(ready: str) -> None:
+    run(ready, "sop", "sync")
+    run(ready, "kb", "new", "-t", "VPN error 809 fix", "-b", "Allow UDP 500", "--category", "network", "--publish")
+    code, out, _ = run(ready, "triage", "vpn says error 809 and will not connect", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) >= {"category", "priority", "reasons", "sops", "kb"}
+    assert data["sops"][0]["id"] == "vpn-cannot-connect"
+    assert set(data["sops"][0]) >= {"id", "title", "score", "matched"}
+    assert data["kb"][0]["title"] == "VPN error 809 fix"
+    scores = [s["score"] for s in data["sops"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_triage_without_a_desk_uses_the_shipped_sops(db: str) -> None:
+    code, out, _ = run(db, "triage", "printer is offline", "--json")
+    assert code == 0 and json.loads(out)["sops"][0]["id"] == "printer-offline"

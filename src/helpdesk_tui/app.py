@@ -18,7 +18,9 @@ from textual.worker import Worker, WorkerState
 
 from helpdesk_tui.errors import Conflict, HelpdeskError
 from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.kb import KbScreen
 from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.sop_library import SopLibraryScreen
 from helpdesk_tui.services.desk import DeskService, NearestBreach
 from helpdesk_tui.services.vocab import PRESENCES
 from helpdesk_tui.text import sanitize_line
@@ -33,13 +35,16 @@ class HelpdeskApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "helpdesk"
-    MODES = {"queue": QueueScreen}
+    MODES = {"queue": QueueScreen, "sops": SopLibraryScreen, "kb": KbScreen}
     DEFAULT_MODE = "queue"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True),
         Binding("question_mark", "help", _("Keys"), id="app.help"),
         Binding("f2", "toggle_presence", _("Presence"), show=False, id="app.presence"),
+        Binding("f3", "switch_mode('queue')", _("Queue"), show=False, id="app.queue"),
+        Binding("f4", "switch_mode('sops')", _("SOP library"), show=False, id="app.sops"),
+        Binding("f5", "switch_mode('kb')", _("Knowledge base"), show=False, id="app.kb"),
     ]
 
     def __init__(
@@ -69,6 +74,7 @@ class HelpdeskApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self.load_presence()
+        self.sync_sops()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.poll_changes)
         if self.header_seconds > 0:
@@ -125,6 +131,11 @@ class HelpdeskApp(App[None]):
             refresh = getattr(screen, "on_data_changed", None)
             if refresh is not None:
                 refresh()
+
+    @work(thread=True, exclusive=True, group="sop-sync", exit_on_error=False)
+    def sync_sops(self) -> None:
+        """Re-index the SOP files if they changed since the last start."""
+        self.desk.sync_sops_if_changed()
 
     # -- presence -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)

@@ -172,7 +172,7 @@ async def test_presence_toggle_is_stored(make_app: AppFactory, seeded: Store) ->
 
 async def test_help_lists_every_key(make_app: AppFactory) -> None:
     app = make_app()
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=(120, 70)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)

@@ -93,3 +93,29 @@ def test_hostile_ticket(snap_compare: Any, make_app: AppFactory) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=steps(before=open_hostile))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_sop_library(snap_compare: Any, make_app: AppFactory, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=steps("f4"))
+
+
+def test_sop_search(snap_compare: Any, make_app: AppFactory) -> None:
+    keys = ["f4", "slash", *"wifi keeps dropping"]
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=steps(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_sop_run(snap_compare: Any, make_app: AppFactory, size: tuple[int, int]) -> None:
+    async def open_vpn(pilot: Pilot[Any]) -> None:
+        pilot.app.open_ticket(1)  # type: ignore[attr-defined]
+        await settle(pilot)
+
+    keys = ["u", "enter", "space", "down", "space"]
+    assert snap_compare(make_app(), terminal_size=size, run_before=steps(*keys, before=open_vpn))
+
+
+def test_kb_editor_preview(snap_compare: Any, make_app: AppFactory) -> None:
+    keys = ["f5", "n", *"Map a network drive", "tab", "tab", "tab", "tab", "tab"]
+    keys += [*"## Steps", "enter", *"1. Open File Explorer", "ctrl+t"]
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=steps(*keys))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from typer.core import TyperGroup
 
@@ -14,7 +15,12 @@ from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services.tickets import active_categories
 from helpdesk_tui.services.triage_rules import TriageInput
 from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
+from helpdesk_tui.services.matcher import Matcher
+from helpdesk_tui.services.sop_files import load_library, shipped_sop_dir
+from helpdesk_tui.services.suggestions import load_matcher
+from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.migrate import check_schema
+from helpdesk_tui.store.models import SopEntry
 from helpdesk_tui.text import plain
 
 
@@ -38,16 +44,23 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="triage")
 
 
-def _categories(ctx: typer.Context) -> list[str]:
-    """The desk's categories if a database exists, else the defaults (triage works offline)."""
-    cli = state(ctx)
+def _desk(ctx: typer.Context) -> Store | None:
+    """The desk's store if a database exists; triage also works without one."""
     try:
-        store = cli.store(check=False)
+        store = state(ctx).store(check=False)
         check_schema(store)
-    except Exception:  # no desk yet: rules still work on the default categories
-        return list(DEFAULT_CATEGORIES)
-    with store.read() as session:
-        return active_categories(session)
+    except Exception:  # no desk yet: rules and the shipped SOPs still work
+        return None
+    return store
+
+
+def _knowledge(store: Store | None) -> Matcher:
+    """SOPs and published articles from the desk, else the shipped SOP library."""
+    if store is not None:
+        with store.read() as session:
+            if session.scalar(sa.select(sa.func.count()).select_from(SopEntry)):
+                return load_matcher(session)
+    return Matcher.from_sops(load_library(shipped_sop_dir()))
 
 
 @app.command("suggest", hidden=True)
@@ -68,6 +81,11 @@ def suggest(
     if not text.strip():
         raise UsageError("no text to triage")
     rules = load_rules(ctx)
+    store = _desk(ctx)
+    categories = list(DEFAULT_CATEGORIES)
+    if store is not None:
+        with store.read() as session:
+            categories = active_categories(session)
     title, _, body = text.strip().partition("\n")
     result = rules.evaluate(
         TriageInput(
@@ -78,9 +96,12 @@ def suggest(
             affected_system=system,
             impact_scope=impact_scope,
         ),
-        _categories(ctx),
+        categories,
     )
     data: dict[str, Any] = result.to_dict()
+    matches = _knowledge(store).match(text, limit=6)
+    data["sops"] = [m.to_dict() for m in matches if m.kind == "sop"][:3]
+    data["kb"] = [m.to_dict() for m in matches if m.kind == "kb"][:3]
     if as_json:
         print_json(data)
         return
@@ -91,3 +112,9 @@ def suggest(
     )
     for reason in data["reasons"]:
         console.print(plain(f"  - {reason['rule']}: {reason['text']}", one_line=True))
+    for label, key in (("SOPs", "sops"), ("articles", "kb")):
+        if data[key]:
+            console.print(label)
+        for match in data[key]:
+            line = f"  {match['score']:5.1f}  {match['id']}: {match['title']} ({', '.join(match['matched'])})"
+            console.print(plain(line, one_line=True))

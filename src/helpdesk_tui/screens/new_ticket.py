@@ -17,6 +17,7 @@ from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
 from helpdesk_tui.screens.modals import TextModal, TextResult
 from helpdesk_tui.services.desk import RequesterHit
+from helpdesk_tui.services.matcher import Match
 from helpdesk_tui.services.tickets import NewTicket
 from helpdesk_tui.services.triage_rules import TriageResult
 from helpdesk_tui.services.vocab import CHANNELS, IMPACT_SCOPES, KINDS, PRIORITIES
@@ -203,10 +204,12 @@ class NewTicketScreen(DeskScreen[None]):
         if get_current_worker().is_cancelled:
             return
         result = self.desk.triage(draft, vip=vip)
+        text = f"{draft.title}\n{draft.body}"
+        matches = self.desk.suggest(text, limit=3) if text.strip() else []
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_triage, result)
+            self.app.call_from_thread(self.show_triage, result, matches)
 
-    def show_triage(self, result: TriageResult) -> None:
+    def show_triage(self, result: TriageResult, matches: list[Match] | None = None) -> None:
         """Prefill category and priority (unless the agent chose them) and show why."""
         self.suggestion = result
         for name, value in (("category", result.category), ("priority", result.priority)):
@@ -216,9 +219,13 @@ class NewTicketScreen(DeskScreen[None]):
         text = Text()
         text.append(_("Suggested") + ": ", style="bold")
         text.append(f"{result.category or _('no category')} · {result.priority}")
-        for reason in result.reasons[:4]:
+        for reason in result.reasons[:2]:
             text.append("\n· ", style="dim")
             text.append_text(plain(reason.text, "dim", one_line=True))
+        for match in matches or []:
+            text.append(f"\n{match.score:3.0f} ", style="cyan")
+            text.append("SOP " if match.kind == "sop" else "KB ", style="bold")
+            text.append_text(plain(match.title, one_line=True))
         self.query_one("#intake-reasons", Static).update(text)
 
     # -- submit ----------------------------------------------------------------------------

@@ -13,9 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, RichLog, Static
 
+from helpdesk_tui.errors import HelpdeskError
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
 from helpdesk_tui.screens.modals import ChoiceModal, ConflictModal, TextModal, TextResult
+from helpdesk_tui.services.matcher import Match
 from helpdesk_tui.services.tickets import NewTicket, StaleTicket
 from helpdesk_tui.services.triage_rules import TriageResult
 from helpdesk_tui.services.vocab import PRIORITIES
@@ -69,6 +71,9 @@ class TicketScreen(DeskScreen[None]):
         Binding("w", "waiting", _("Waiting on customer"), show=False, id="ticket.waiting"),
         Binding("i", "in_progress", _("Back to work"), show=False, id="ticket.in_progress"),
         Binding("e", "escalate", _("Escalate"), show=False, id="ticket.escalate"),
+        Binding("u", "use_sop", _("Run SOP"), id="ticket.sop"),
+        Binding("k", "knowledge", _("Knowledge"), show=False, id="ticket.kb"),
+        Binding("a", "write_article", _("Article from ticket"), show=False, id="ticket.article"),
         Binding("x", "close", _("Close"), show=False, id="ticket.close"),
         Binding("o", "reopen", _("Reopen"), show=False, id="ticket.reopen"),
         Binding("r", "refresh", _("Refresh"), show=False, id="ticket.refresh"),
@@ -80,6 +85,7 @@ class TicketScreen(DeskScreen[None]):
         self.ticket_id = ticket_id
         self.detail: dict[str, Any] | None = None
         self.triage: TriageResult | None = None
+        self.matches: list[Match] = []
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(self.desk.actor.name)
@@ -90,7 +96,8 @@ class TicketScreen(DeskScreen[None]):
             with VerticalScroll(id="ticket-facts"):
                 yield Static(id="facts")
                 yield Static(id="description")
-            yield Static(id="suggestions")
+            with VerticalScroll(id="suggestions-box"):
+                yield Static(id="suggestions")
         yield RichLog(id="ticket-log", markup=False, highlight=False, wrap=True, auto_scroll=True)
         yield Footer(show_command_palette=False)
 
@@ -115,15 +122,18 @@ class TicketScreen(DeskScreen[None]):
             ),
             vip=bool(detail["requester"] and detail["requester"]["vip"]),
         )
-        self.app.call_from_thread(self.show, detail, triage, self.desk.now())
+        matches = self.desk.suggest(f"{detail['title']}\n{detail['body']}", limit=5)
+        self.app.call_from_thread(self.show, detail, triage, self.desk.now(), matches)
 
     def on_data_changed(self) -> None:
         """Another agent changed something: reload."""
         self.load()
 
-    def show(self, detail: dict[str, Any], triage: TriageResult, now: datetime) -> None:
+    def show(
+        self, detail: dict[str, Any], triage: TriageResult, now: datetime, matches: list[Match]
+    ) -> None:
         """Render the ticket. Every piece of outside text goes through `plain()`."""
-        self.detail, self.triage = detail, triage
+        self.detail, self.triage, self.matches = detail, triage, matches
         title = Text()
         title.append(f"#{detail['id']} ", style="bold")
         title.append_text(plain(detail["title"], "bold", one_line=True))
@@ -213,9 +223,21 @@ class TicketScreen(DeskScreen[None]):
         text.append("\n" + _("priority") + ": ")
         text.append(triage.priority, style=PRIORITY_STYLES.get(triage.priority, "bold"))
         text.append("\n")
-        for reason in triage.reasons[:6]:
+        for reason in triage.reasons[:2]:
             text.append("· ", style="dim")
             text.append_text(plain(reason.text, "dim", one_line=True))
+            text.append("\n")
+        if detail.get("resolved_by_sop"):
+            text.append(_("solved by SOP") + f" {detail['resolved_by_sop']}\n", style="green")
+        text.append(_("SOPs and articles") + " (u/k)\n", style="bold underline")
+        if not self.matches:
+            text.append(_("no match yet") + "\n", style="dim")
+        for match in self.matches:
+            text.append(f"{match.score:3.0f} ", style="cyan")
+            text.append("SOP " if match.kind == "sop" else "KB ", style="bold")
+            text.append_text(plain(match.title, one_line=True))
+            if match.matched:
+                text.append(" (" + ", ".join(match.matched[:3]) + ")", style="dim")
             text.append("\n")
         return text
 
@@ -335,7 +357,23 @@ class TicketScreen(DeskScreen[None]):
             self.apply(_("Escalated to") + f" {group}", change)
 
         options = [(name, f"{name} (L{tier})") for name, tier in groups if tier > 1]
-        self.app.push_screen(ChoiceModal(_("Escalate to which group?"), options), chosen)
+        self.app.push_screen(
+            ChoiceModal(_("Escalate to which group?"), options, note=self.escalation_note()), chosen
+        )
+
+    def escalation_note(self) -> str:
+        """SLA time left and the `escalate_if` criteria of the SOPs in play."""
+        lines = []
+        if self.detail is not None:
+            sla = self.detail["sla"]
+            left = countdown(sla["remaining_seconds"]) if sla["remaining_seconds"] is not None else "-"
+            lines.append(_("SLA") + f": {sla['state']}, {left} " + _("left") + f" ({self.detail['priority']})")
+        sop_ids = [run.sop_id for run in self.desk.sop_runs(self.ticket_id)]
+        sop_ids += [m.id for m in self.matches if m.kind == "sop"][:1]
+        for sop_id in dict.fromkeys(sop_ids):
+            view = self.desk.sop(sop_id)
+            lines.append(_("Escalate if") + f" ({sop_id}): " + "; ".join(view.escalate_if))
+        return "\n".join(lines)
 
     def _choose_with_reason(
         self,
@@ -395,6 +433,41 @@ class TicketScreen(DeskScreen[None]):
         self._choose_with_reason(
             "category", self.desk.categories(), self.detail["category"], self.triage.category, why
         )
+
+    def action_use_sop(self) -> None:
+        """Follow one of the matching SOPs on this ticket (best one preselected)."""
+        from helpdesk_tui.screens.sop_run import SopRunScreen
+
+        sops = [m for m in self.matches if m.kind == "sop"]
+        ticket_id = self.ticket_id
+
+        def chosen(sop_id: str | None) -> None:
+            if sop_id:
+                self.app.push_screen(SopRunScreen(ticket_id, sop_id))
+
+        options = [(m.id, f"{m.title}  ({m.score:.0f})") for m in sops]
+        options += [(v.id, v.title) for v in self.desk.sops() if v.id not in {m.id for m in sops}]
+        self.app.push_screen(
+            ChoiceModal(_("Which SOP?"), options, selected=sops[0].id if sops else None), chosen
+        )
+
+    def action_knowledge(self) -> None:
+        """Search the knowledge base for this ticket (and link a solution from there)."""
+        from helpdesk_tui.screens.kb import KbScreen
+
+        title = (self.detail or {}).get("title", "")
+        self.app.push_screen(KbScreen(ticket_id=self.ticket_id, query=title))
+
+    def action_write_article(self) -> None:
+        """Write a knowledge article prefilled from this resolved ticket."""
+        from helpdesk_tui.screens.kb import KbEditScreen
+
+        try:
+            draft = self.desk.article_draft_from_ticket(self.ticket_id)
+        except HelpdeskError as exc:
+            self.report(exc)
+            return
+        self.app.push_screen(KbEditScreen(draft=draft, source_ticket_id=self.ticket_id))
 
     def action_refresh(self) -> None:
         """Reload the ticket."""

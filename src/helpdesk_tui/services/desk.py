@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel import col
 
 from helpdesk_tui.services import queue, rbac, views, workflow
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.desk_knowledge import KnowledgeDesk
 from helpdesk_tui.services.queue import PageKey, QueuePage, QueueQuery
 from helpdesk_tui.services.sla import SlaBook
 from helpdesk_tui.services.tickets import NewTicket, active_categories, create_ticket, triage_ticket
@@ -48,7 +50,7 @@ class NearestBreach:
     due: datetime
 
 
-class DeskService:
+class DeskService(KnowledgeDesk):
     """Everything the screens ask of the desk, for one acting agent."""
 
     def __init__(
@@ -59,8 +61,11 @@ class DeskService:
         as_login: str | None = None,
         rules: RuleSet | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sop_dir: Path | None = None,
     ) -> None:
         self.store = store
+        self.sop_dir = sop_dir
+        self._knowledge_init()
         self._login = login
         self._as_login = as_login
         self.rules = rules or RuleSet.default()

@@ -116,6 +116,8 @@ def ticket_detail(
         "resolved_at": _iso(ticket.resolved_at),
         "closed_at": _iso(ticket.closed_at),
         "resolution": ticket.resolution,
+        "resolved_by_sop": ticket.resolved_by_sop,
+        "solution_kb_id": ticket.solution_kb_id,
         "reopen_count": ticket.reopen_count,
         "escalation_count": ticket.escalation_count,
         "sla": sla.to_dict(),

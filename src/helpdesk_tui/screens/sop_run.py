@@ -1,0 +1,154 @@
+"""Following an SOP on a ticket: tick the steps, record the outcome."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.base import DeskScreen
+from helpdesk_tui.screens.modals import ChoiceModal, TextModal, TextResult
+from helpdesk_tui.services.sop import RUN_OUTCOMES, RunView, SopView
+from helpdesk_tui.text import plain
+from helpdesk_tui.widgets.header import DeskHeader
+
+OUTCOME_LABELS = {
+    "resolved": _("resolved: the SOP solved it"),
+    "escalated": _("escalate: beyond first line"),
+    "not_applicable": _("not applicable: wrong procedure"),
+    "abandoned": _("abandoned"),
+}
+
+
+class SopRunScreen(DeskScreen[None]):
+    """The steps of one SOP as a checklist; every tick is written to the ticket's log."""
+
+    NAMESPACE = "sop"
+    BINDINGS = [
+        Binding("space", "toggle", _("Tick step"), id="sop.tick", show=True),
+        Binding("f", "finish", _("Finish"), id="sop.finish"),
+        Binding("escape,q", "back", _("Back"), id="sop.back"),
+    ]
+
+    def __init__(self, ticket_id: int, sop_id: str) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.sop_id = sop_id
+        self.view: SopView | None = None
+        self.run: RunView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(self.desk.actor.name)
+        yield Static(id="sop-title")
+        with Horizontal(id="sop-body"):
+            yield SelectionList[int](id="sop-steps")
+            with VerticalScroll(id="sop-side"):
+                yield Static(id="sop-escalate")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.helpdesk.paint_header(self.query_one(DeskHeader))
+        self.start()
+
+    @work(thread=True, exclusive=True, group="sop-run", exit_on_error=False)
+    def start(self) -> None:
+        """Load the SOP and start (or resume) its run on the ticket."""
+        view = self.desk.sop(self.sop_id)
+        run = self.desk.start_sop(self.ticket_id, self.sop_id)
+        self.app.call_from_thread(self.show, view, run)
+
+    def show(self, view: SopView, run: RunView) -> None:
+        """Render the checklist with the steps already done ticked."""
+        self.view, self.run = view, run
+        title = Text()
+        title.append(f"#{self.ticket_id} · SOP ", style="dim")
+        title.append_text(plain(f"{view.id} v{view.version}: {view.title}", "bold", one_line=True))
+        self.query_one("#sop-title", Static).update(title)
+        steps = self.query_one("#sop-steps", SelectionList)
+        steps.clear_options()
+        for n, text in enumerate(view.steps):
+            steps.add_option(Selection(plain(f"{n + 1}. {text}"), n, n in run.steps_done))
+        if view.steps:
+            pending = [n for n in range(len(view.steps)) if n not in run.steps_done]
+            steps.highlighted = pending[0] if pending else 0
+        steps.focus()
+        side = Text()
+        side.append(_("Escalate if") + "\n", style="bold underline")
+        for item in view.escalate_if:
+            side.append("• ")
+            side.append_text(plain(item))
+            side.append("\n")
+        self.query_one("#sop-escalate", Static).update(side)
+
+    def action_toggle(self) -> None:
+        """Tick or untick the highlighted step."""
+        steps = self.query_one("#sop-steps", SelectionList)
+        if steps.highlighted is not None:
+            steps.toggle(steps.get_option_at_index(steps.highlighted))
+
+    @on(SelectionList.SelectionToggled)
+    def toggled(self, event: SelectionList.SelectionToggled[int]) -> None:
+        if self.run is None:
+            return
+        step = int(event.selection.value)
+        done = step in event.selection_list.selected
+        self.save_tick(self.run.id, step, done)
+
+    @work(thread=True, group="sop-tick", exit_on_error=False)
+    def save_tick(self, run_id: int, step: int, done: bool) -> None:
+        """Store the tick (logged with time and agent)."""
+        run = self.desk.tick(run_id, step, done)
+        self.app.call_from_thread(setattr, self, "run", run)
+
+    def action_finish(self) -> None:
+        """Record the outcome of following this SOP."""
+        if self.run is None:
+            return
+        options = [(o, OUTCOME_LABELS[o]) for o in RUN_OUTCOMES]
+
+        def chosen(outcome: str | None) -> None:
+            if outcome is None:
+                return
+            if outcome == "resolved":
+                self.app.push_screen(
+                    TextModal(_("Resolution summary for the ticket (required)")),
+                    lambda result: self.finish(outcome, result),
+                )
+            else:
+                self.finish(outcome, None)
+
+        note = _("Done") + f": {len(self.run.steps_done)}/{len(self.view.steps) if self.view else 0}"
+        self.app.push_screen(ChoiceModal(_("How did it end?"), options, note=note), chosen)
+
+    def finish(self, outcome: str, resolution: TextResult | None) -> None:
+        """Finish the run; resolving also resolves the ticket with the summary."""
+        if outcome == "resolved" and resolution is None:
+            return
+        self.save_finish(outcome, resolution.text if resolution else "")
+
+    @work(thread=True, exclusive=True, group="sop-finish", exit_on_error=False)
+    def save_finish(self, outcome: str, summary: str) -> None:
+        assert self.run is not None
+        self.desk.finish_sop(self.run.id, outcome)
+        if outcome == "resolved":
+            self.desk.change_status(self.ticket_id, "resolved", note=summary)
+        self.app.call_from_thread(self.finished, outcome)
+
+    def finished(self, outcome: str) -> None:
+        self.notify(_("SOP finished") + f": {outcome}", timeout=3)
+        self.app.pop_screen()
+        self.helpdesk.data_changed()
+        if outcome == "escalated":
+            screen = self.app.screen
+            escalate = getattr(screen, "action_escalate", None)
+            if escalate is not None:
+                escalate()
+
+    def action_back(self) -> None:
+        """Back to the ticket; the run stays open to resume later."""
+        self.app.pop_screen()
