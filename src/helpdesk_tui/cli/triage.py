@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -15,13 +15,13 @@ from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services.tickets import active_categories
 from helpdesk_tui.services.triage_rules import TriageInput
 from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
-from helpdesk_tui.services.matcher import Matcher
-from helpdesk_tui.services.sop_files import load_library, shipped_sop_dir
-from helpdesk_tui.services.suggestions import load_matcher
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.migrate import check_schema
 from helpdesk_tui.store.models import SopEntry
 from helpdesk_tui.text import plain
+
+if TYPE_CHECKING:
+    from helpdesk_tui.services.matcher import Matcher
 
 
 class TriageGroup(TyperGroup):
@@ -56,6 +56,11 @@ def _desk(ctx: typer.Context) -> Store | None:
 
 def _knowledge(store: Store | None) -> Matcher:
     """SOPs and published articles from the desk, else the shipped SOP library."""
+    # rapidfuzz loads only when suggestions are asked for (reports stay fast to start).
+    from helpdesk_tui.services.matcher import Matcher
+    from helpdesk_tui.services.sop_files import load_library, shipped_sop_dir
+    from helpdesk_tui.services.suggestions import load_matcher
+
     if store is not None:
         with store.read() as session:
             if session.scalar(sa.select(sa.func.count()).select_from(SopEntry)):

@@ -1,0 +1,3 @@
+"""Tables of issue 6 (escalation). Filled in by its implementation."""
+
+from __future__ import annotations
