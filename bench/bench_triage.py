@@ -36,7 +36,9 @@ def texts(limit: int) -> list[str]:
     """Ticket texts: the real data set if present, else the built-in phrasings."""
     if DATA.exists():
         with DATA.open(encoding="utf-8", newline="") as handle:
-            rows = [row["text"] for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+            rows = [
+                row["text"] for _, row in zip(range(limit), csv.DictReader(handle), strict=False)
+            ]
         return rows + PHRASES
     return PHRASES * (limit // len(PHRASES) + 1)
 

@@ -109,7 +109,7 @@ def test_list_filters_and_formats(ready: str) -> None:
     new_ticket(ready, "--title", "Printer offline")
     tid = new_ticket(ready, "--title", "Laptop won't boot")
     run(ready, "ticket", "take", str(tid))
-    code, out, _ = run(ready, "ticket", "list", "--mine", "--json")
+    _, out, _ = run(ready, "ticket", "list", "--mine", "--json")
     assert [t["id"] for t in json.loads(out)] == [tid]
     _, out, _ = run(ready, "ticket", "list", "--format", "csv")
     assert out.splitlines()[0] == "id,priority,status,sla,due,category,title,assignee"
@@ -233,7 +233,18 @@ def test_json_output_escapes_terminal_controls(ready: str) -> None:
 
 def test_triage_returns_sops_and_articles(ready: str) -> None:
     run(ready, "sop", "sync")
-    run(ready, "kb", "new", "-t", "VPN error 809 fix", "-b", "Allow UDP 500", "--category", "network", "--publish")
+    run(
+        ready,
+        "kb",
+        "new",
+        "-t",
+        "VPN error 809 fix",
+        "-b",
+        "Allow UDP 500",
+        "--category",
+        "network",
+        "--publish",
+    )
     code, out, _ = run(ready, "triage", "vpn says error 809 and will not connect", "--json")
     data = json.loads(out)
     assert code == 0

@@ -7,11 +7,11 @@ import sys
 import textwrap
 
 import sqlalchemy as sa
-from tests.conftest import Desk
 
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.models import Interaction, Ticket
+from tests.conftest import Desk
 
 WORKER = textwrap.dedent(
     """

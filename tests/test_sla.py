@@ -14,7 +14,9 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 H = 3600.0
 
 
-def terms(resolve_h: float = 4, response_h: float = 1, cal: BusinessCalendar | None = None) -> SlaTerms:
+def terms(
+    resolve_h: float = 4, response_h: float = 1, cal: BusinessCalendar | None = None
+) -> SlaTerms:
     return SlaTerms(None, "t", "high", response_h * H, resolve_h * H, cal or BusinessCalendar())
 
 
@@ -35,7 +37,14 @@ def status(t: SlaTerms, now: datetime, **kw: object):  # type: ignore[no-untyped
 
 @pytest.mark.parametrize(
     ("minutes", "state"),
-    [(0, "ok"), (179, "ok"), (180, "warning"), (239, "warning"), (240, "breached"), (600, "breached")],
+    [
+        (0, "ok"),
+        (179, "ok"),
+        (180, "warning"),
+        (239, "warning"),
+        (240, "breached"),
+        (600, "breached"),
+    ],
 )
 def test_resolution_thresholds(minutes: int, state: str) -> None:
     t = terms()
@@ -68,8 +77,15 @@ def test_paused_clock_is_frozen() -> None:
 
 def test_resolved_in_time_is_met_and_late_is_breached() -> None:
     t = terms()
-    assert status(t, T0 + timedelta(days=9), first_response_at=T0, resolved_at=T0 + timedelta(hours=3)).state == "met"
-    late = status(t, T0 + timedelta(days=9), first_response_at=T0, resolved_at=T0 + timedelta(hours=5))
+    assert (
+        status(
+            t, T0 + timedelta(days=9), first_response_at=T0, resolved_at=T0 + timedelta(hours=3)
+        ).state
+        == "met"
+    )
+    late = status(
+        t, T0 + timedelta(days=9), first_response_at=T0, resolved_at=T0 + timedelta(hours=5)
+    )
     assert late.state == "breached" and late.used == pytest.approx(5 / 4)
 
 
@@ -101,5 +117,7 @@ def test_default_policies_are_seeded(desk: Desk) -> None:
     assert book.terms("critical").calendar.always_open
     assert not book.terms("low").calendar.always_open
     assert book.terms("low").calendar.timezone == "Europe/Berlin"
-    resolve = [book.terms(p).resolve_s for p in ("critical", "high", "medium", "low", "informational")]
+    resolve = [
+        book.terms(p).resolve_s for p in ("critical", "high", "medium", "low", "informational")
+    ]
     assert resolve == sorted(resolve)

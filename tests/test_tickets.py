@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from tests.conftest import MONDAY_10, Desk
 
 from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, UsageError
 from helpdesk_tui.services import views, workflow
@@ -15,6 +14,7 @@ from helpdesk_tui.services.lifecycle import InvalidTransition
 from helpdesk_tui.services.tickets import NewTicket, StaleTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.models import Audit, Interaction, Ticket
+from tests.conftest import MONDAY_10, Desk
 
 RULES = RuleSet.default()
 

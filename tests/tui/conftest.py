@@ -14,16 +14,19 @@ from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.services import rbac, workflow
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk import DeskService
+from helpdesk_tui.services.setup import initialise_desk
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
-from helpdesk_tui.services.setup import initialise_desk
 from helpdesk_tui.store.engine import Store
 from tests.conftest import MONDAY_10
 
 #: The frozen "now" of every TUI test: snapshots must not move with the wall clock.
 NOW = MONDAY_10
 
-HOSTILE = "pwn\x1b]52;c;ZXZpbA==\x07 \x1b]0;TITLE\x07\x1b[2J\x9b31m \u202eevil [@click=app.quit]x[/] [link=http://x]y[/link] ["
+HOSTILE = (
+    "pwn\x1b]52;c;ZXZpbA==\x07 \x1b]0;TITLE\x07\x1b[2J\x9b31m \u202eevil "
+    "[@click=app.quit]x[/] [link=http://x]y[/link] ["
+)
 
 TICKETS = [
     ("VPN won't connect from home", "error 809 since this morning", "email", "one_user"),
@@ -53,7 +56,9 @@ def seed(store: Store, *, extra: int = 0, hostile: bool = True) -> None:
     with store.read() as s:
         admin = rbac.resolve_actor(s, rbac.os_login())
     store.run_write(
-        lambda s: rbac.add_agent(s, admin, "bob", "Bob Engineer", roles=("engineer",), groups=("L2 Network",))
+        lambda s: rbac.add_agent(
+            s, admin, "bob", "Bob Engineer", roles=("engineer",), groups=("L2 Network",)
+        )
     )
     rules = RuleSet.default()
     rows = list(TICKETS)
@@ -107,7 +112,9 @@ def bob(store: Store) -> Actor:
 def other_agent_changes(store: Store, ticket_id: int, **changes: object) -> None:
     """Simulate another agent editing the ticket from another terminal."""
     actor = bob(store)
-    store.run_write(lambda s: workflow.update_ticket(s, actor, ticket_id, dict(changes), reason="other agent"))
+    store.run_write(
+        lambda s: workflow.update_ticket(s, actor, ticket_id, dict(changes), reason="other agent")
+    )
 
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")

@@ -27,7 +27,9 @@ def publish_article(store: Store, title: str, body: str) -> int:
     return int(article.id or 0)
 
 
-async def test_ticket_suggests_the_right_sop_and_runs_it(make_app: AppFactory, seeded: Store) -> None:
+async def test_ticket_suggests_the_right_sop_and_runs_it(
+    make_app: AppFactory, seeded: Store
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -112,7 +114,9 @@ async def test_write_publish_and_link_an_article(make_app: AppFactory, seeded: S
         assert stored is not None and stored.status == "published" and stored.helpful == 1
 
 
-async def test_link_article_as_solution_from_the_ticket(make_app: AppFactory, seeded: Store) -> None:
+async def test_link_article_as_solution_from_the_ticket(
+    make_app: AppFactory, seeded: Store
+) -> None:
     article_id = publish_article(seeded, "VPN error 809", "Allow UDP 500.")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -147,7 +147,11 @@ async def test_live_update_from_another_agent(make_app: AppFactory, seeded: Stor
         other = bob(seeded)
         seeded.run_write(
             lambda s: create_ticket(
-                s, other, NewTicket(title="Server room is flooding"), rules=RuleSet.default(), now=NOW
+                s,
+                other,
+                NewTicket(title="Server room is flooding"),
+                rules=RuleSet.default(),
+                now=NOW,
             )
         )
         app.poll_changes()  # what the 1.5 s timer does
@@ -178,7 +182,14 @@ async def test_help_lists_every_key(make_app: AppFactory) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(pilot)
-        for key_id in ("queue.new", "queue.search", "queue.take", "queue.view", "app.quit", "queue.down"):
+        for key_id in (
+            "queue.new",
+            "queue.search",
+            "queue.take",
+            "queue.view",
+            "app.quit",
+            "queue.down",
+        ):
             assert key_id in text
 
 
@@ -191,7 +202,9 @@ async def test_palette_has_namespaced_commands(make_app: AppFactory) -> None:
         await pilot.press("enter")
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"ticket: take", "ticket: resolve", "ticket: escalate", "ticket: priority"} <= set(titles)
+        assert {"ticket: take", "ticket: resolve", "ticket: escalate", "ticket: priority"} <= set(
+            titles
+        )
 
 
 async def test_keys_can_be_remapped_by_id(make_app: AppFactory) -> None:

@@ -27,7 +27,9 @@ async def _quiet(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def steps(*keys: str, before: Callable[[Pilot[Any]], Any] | None = None) -> Callable[[Pilot[Any]], Any]:
+def steps(
+    *keys: str, before: Callable[[Pilot[Any]], Any] | None = None
+) -> Callable[[Pilot[Any]], Any]:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         if before is not None:
@@ -78,9 +80,7 @@ def test_conflict_dialog(snap_compare: Any, make_app: AppFactory, seeded: Store)
         await settle(pilot)
         other_agent_changes(seeded, 3, error_codes="0x800CCC0E", urgency="high")
 
-    assert snap_compare(
-        make_app(), terminal_size=(80, 24), run_before=steps("w", before=meanwhile)
-    )
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=steps("w", before=meanwhile))
 
 
 def test_too_small(snap_compare: Any, make_app: AppFactory) -> None:

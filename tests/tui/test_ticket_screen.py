@@ -99,7 +99,9 @@ async def test_priority_override_asks_why(make_app: AppFactory, seeded: Store) -
         assert any("CEO is travelling" in text for _k, text, _s in log_entries(seeded, 3))
 
 
-async def test_category_follows_suggestion_without_asking(make_app: AppFactory, seeded: Store) -> None:
+async def test_category_follows_suggestion_without_asking(
+    make_app: AppFactory, seeded: Store
+) -> None:
     other_agent_changes(seeded, 1, category="other")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -153,7 +155,9 @@ async def test_escalate_to_group(make_app: AppFactory, seeded: Store) -> None:
         assert escalated.status == "escalated" and escalated.group_id is not None
 
 
-async def test_conflict_shows_what_changed_and_reapplies(make_app: AppFactory, seeded: Store) -> None:
+async def test_conflict_shows_what_changed_and_reapplies(
+    make_app: AppFactory, seeded: Store
+) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await open_ticket(pilot, 3)

@@ -121,5 +121,6 @@ def suggest(
         if data[key]:
             console.print(label)
         for match in data[key]:
-            line = f"  {match['score']:5.1f}  {match['id']}: {match['title']} ({', '.join(match['matched'])})"
+            matched = ", ".join(match["matched"])
+            line = f"  {match['score']:5.1f}  {match['id']}: {match['title']} ({matched})"
             console.print(plain(line, one_line=True))

@@ -9,7 +9,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Input, Label, Markdown, OptionList, Select, Static, TextArea
+from textual.widgets import (
+    ContentSwitcher,
+    Footer,
+    Input,
+    Label,
+    Markdown,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -42,7 +52,9 @@ class KbScreen(DeskScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(self.desk.actor.name)
-        yield Input(self.initial_query, placeholder=_("search articles…"), id="kb-search", compact=True)
+        yield Input(
+            self.initial_query, placeholder=_("search articles…"), id="kb-search", compact=True
+        )
         yield OptionList(id="kb-list")
         yield Footer(show_command_palette=False)
 
@@ -61,7 +73,9 @@ class KbScreen(DeskScreen[None]):
         if not articles and text.strip():
             # Every word must match for full text; a ticket's wording rarely does. The
             # matcher's fuzzy ranking finds the articles that fit best instead.
-            articles = [self.desk.article(int(m.id)) for m in self.desk.suggest(text, kind="kb", limit=20)]
+            articles = [
+                self.desk.article(int(m.id)) for m in self.desk.suggest(text, kind="kb", limit=20)
+            ]
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, articles)
 
@@ -71,7 +85,10 @@ class KbScreen(DeskScreen[None]):
         for article in articles:
             label = Text()
             label.append(f"#{article['id']:<5} ", style="dim")
-            label.append(f"{article['status']:<9} ", style="green" if article["status"] == "published" else "yellow")
+            label.append(
+                f"{article['status']:<9} ",
+                style="green" if article["status"] == "published" else "yellow",
+            )
             label.append(f"{article['language']:<3} ", style="dim")
             label.append_text(plain(article["title"], one_line=True))
             options.add_option(Option(label, id=str(article["id"])))
@@ -156,7 +173,8 @@ class KbArticleScreen(DeskScreen[None]):
         title.append(
             f"\n{article['status']} · {article['language']} · {article['category']} · "
             f"{article['visibility']} · 👍 {article['helpful']} 👎 {article['not_helpful']} · "
-            + _("used") + f" {article['uses']}",
+            + _("used")
+            + f" {article['uses']}",
             style="dim",
         )
         self.query_one("#article-title", Static).update(title)
@@ -165,7 +183,9 @@ class KbArticleScreen(DeskScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "link":
-            return self.ticket_id is not None and bool(self.article and self.article["status"] == "published")
+            return self.ticket_id is not None and bool(
+                self.article and self.article["status"] == "published"
+            )
         if action == "publish":
             return bool(self.article and self.article["status"] == "draft") or None
         return True
@@ -232,8 +252,12 @@ class KbEditScreen(DeskScreen[None]):
         self.source_ticket_id = source_ticket_id
         if article is not None:
             draft = ArticleDraft(
-                article["title"], article["body"], article["category"], article["tags"],
-                article["language"], article["visibility"],
+                article["title"],
+                article["body"],
+                article["category"],
+                article["tags"],
+                article["language"],
+                article["visibility"],
             )
         self.draft = draft or ArticleDraft("", "", "other", [])
 
@@ -246,14 +270,26 @@ class KbEditScreen(DeskScreen[None]):
         with Horizontal(classes="field"):
             yield Label(_("Category"))
             categories = self.desk.categories()
-            yield Select([(c, c) for c in categories], value=d.category if d.category in categories else categories[0], allow_blank=False, id="kb-category", compact=True)
+            yield Select(
+                [(c, c) for c in categories],
+                value=d.category if d.category in categories else categories[0],
+                allow_blank=False,
+                id="kb-category",
+                compact=True,
+            )
             yield Label(_("Language"), classes="second")
             yield Input(d.language, id="kb-language", compact=True)
         with Horizontal(classes="field"):
             yield Label(_("Tags"))
             yield Input(", ".join(d.tags), id="kb-tags", compact=True)
             yield Label(_("Visible"), classes="second")
-            yield Select([(v, v) for v in VISIBILITIES], value=d.visibility, allow_blank=False, id="kb-visibility", compact=True)
+            yield Select(
+                [(v, v) for v in VISIBILITIES],
+                value=d.visibility,
+                allow_blank=False,
+                id="kb-visibility",
+                compact=True,
+            )
         with ContentSwitcher(initial="kb-editor", id="kb-switcher"):
             yield TextArea(d.body, id="kb-editor", language="markdown", soft_wrap=True)
             with VerticalScroll(id="kb-preview"):
@@ -270,7 +306,9 @@ class KbEditScreen(DeskScreen[None]):
             title=self.query_one("#kb-title", Input).value,
             body=self.query_one("#kb-editor", TextArea).text,
             category=str(self.query_one("#kb-category", Select).value),
-            tags=[t.strip() for t in self.query_one("#kb-tags", Input).value.split(",") if t.strip()],
+            tags=[
+                t.strip() for t in self.query_one("#kb-tags", Input).value.split(",") if t.strip()
+            ],
             language=self.query_one("#kb-language", Input).value.strip() or "en",
             visibility=str(self.query_one("#kb-visibility", Select).value),
         )

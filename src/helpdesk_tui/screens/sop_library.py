@@ -52,7 +52,9 @@ class SopLibraryScreen(DeskScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(self.desk.actor.name)
-        yield Input(placeholder=_("describe the problem to find its SOP…"), id="sop-search", compact=True)
+        yield Input(
+            placeholder=_("describe the problem to find its SOP…"), id="sop-search", compact=True
+        )
         with Horizontal(id="sop-browser"):
             yield OptionList(id="sop-list")
             with VerticalScroll(id="sop-detail"):
@@ -88,7 +90,11 @@ class SopLibraryScreen(DeskScreen[None]):
                 continue
             if not searching and view.category != category:
                 category = view.category
-                options.add_option(Option(Text(category.replace("_", " ").upper(), style="bold dim"), disabled=True))
+                options.add_option(
+                    Option(
+                        Text(category.replace("_", " ").upper(), style="bold dim"), disabled=True
+                    )
+                )
             options.add_option(Option(plain(view.title, one_line=True), id=view.id))
         for index in range(options.option_count):
             if not options.get_option_at_index(index).disabled:

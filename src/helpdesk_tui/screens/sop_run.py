@@ -30,7 +30,7 @@ class SopRunScreen(DeskScreen[None]):
 
     NAMESPACE = "sop"
     BINDINGS = [
-        Binding("space", "toggle", _("Tick step"), id="sop.tick", show=True),
+        Binding("space", "tick_step", _("Tick step"), id="sop.tick", show=True),
         Binding("f", "finish", _("Finish"), id="sop.finish"),
         Binding("escape,q", "back", _("Back"), id="sop.back"),
     ]
@@ -58,7 +58,7 @@ class SopRunScreen(DeskScreen[None]):
     @work(thread=True, exclusive=True, group="sop-run", exit_on_error=False)
     def start(self) -> None:
         """Load the SOP and start (or resume) its run on the ticket."""
-        view = self.desk.sop(self.sop_id)
+        view = self.desk.sop_view(self.sop_id)
         run = self.desk.start_sop(self.ticket_id, self.sop_id)
         self.app.call_from_thread(self.show, view, run)
 
@@ -85,7 +85,7 @@ class SopRunScreen(DeskScreen[None]):
             side.append("\n")
         self.query_one("#sop-escalate", Static).update(side)
 
-    def action_toggle(self) -> None:
+    def action_tick_step(self) -> None:
         """Tick or untick the highlighted step."""
         steps = self.query_one("#sop-steps", SelectionList)
         if steps.highlighted is not None:
@@ -122,7 +122,9 @@ class SopRunScreen(DeskScreen[None]):
             else:
                 self.finish(outcome, None)
 
-        note = _("Done") + f": {len(self.run.steps_done)}/{len(self.view.steps) if self.view else 0}"
+        note = (
+            _("Done") + f": {len(self.run.steps_done)}/{len(self.view.steps) if self.view else 0}"
+        )
         self.app.push_screen(ChoiceModal(_("How did it end?"), options, note=note), chosen)
 
     def finish(self, outcome: str, resolution: TextResult | None) -> None:

@@ -366,12 +366,19 @@ class TicketScreen(DeskScreen[None]):
         lines = []
         if self.detail is not None:
             sla = self.detail["sla"]
-            left = countdown(sla["remaining_seconds"]) if sla["remaining_seconds"] is not None else "-"
-            lines.append(_("SLA") + f": {sla['state']}, {left} " + _("left") + f" ({self.detail['priority']})")
+            left = (
+                countdown(sla["remaining_seconds"]) if sla["remaining_seconds"] is not None else "-"
+            )
+            lines.append(
+                _("SLA")
+                + f": {sla['state']}, {left} "
+                + _("left")
+                + f" ({self.detail['priority']})"
+            )
         sop_ids = [run.sop_id for run in self.desk.sop_runs(self.ticket_id)]
         sop_ids += [m.id for m in self.matches if m.kind == "sop"][:1]
         for sop_id in dict.fromkeys(sop_ids):
-            view = self.desk.sop(sop_id)
+            view = self.desk.sop_view(sop_id)
             lines.append(_("Escalate if") + f" ({sop_id}): " + "; ".join(view.escalate_if))
         return "\n".join(lines)
 

@@ -58,7 +58,7 @@ class KnowledgeDesk:
         with self.store.read() as session:
             return sop.list_sops(session, category=category)
 
-    def sop(self, sop_id: str) -> sop.SopView:
+    def sop_view(self, sop_id: str) -> sop.SopView:
         """One SOP."""
         with self.store.read() as session:
             return sop.get_sop(session, sop_id)
@@ -72,15 +72,17 @@ class KnowledgeDesk:
 
     def tick(self, run_id: int, step: int, done: bool) -> sop.RunView:
         """Tick or untick a step; the tick lands in the ticket's log."""
-        return self._write(
+        run: sop.RunView = self._write(
             lambda s, a: sop.tick_step(s, a, run_id, step, done=done, now=self.now())
-        )  # type: ignore[no-any-return]
+        )
+        return run
 
     def finish_sop(self, run_id: int, outcome: str, note: str = "") -> sop.RunView:
         """Record how the SOP ended (resolved marks the ticket 'resolved by SOP')."""
-        return self._write(
+        run: sop.RunView = self._write(
             lambda s, a: sop.finish_run(s, a, run_id, outcome, note=note, now=self.now())
-        )  # type: ignore[no-any-return]
+        )
+        return run
 
     def sop_runs(self, ticket_id: int) -> list[sop.RunView]:
         """Every SOP run on the ticket."""

@@ -71,15 +71,17 @@ def import_folder(session: Session, actor: Actor, directory: Path) -> KbImportRe
         )
         try:
             article_id = meta.get("id")
-            existing = session.get(KbArticle, article_id) if isinstance(article_id, int) else None
+            existing: KbArticle | None = None
+            if isinstance(article_id, int):
+                existing = session.get(KbArticle, article_id)
             if existing is not None:
                 article = kb.update_article(session, actor, existing.id or 0, draft)
                 report.updated.append(existing.id or 0)
             else:
                 group = meta.get("group")
-                translation_of = (
-                    group if isinstance(group, int) and session.get(KbArticle, group) else None
-                )
+                translation_of = None
+                if isinstance(group, int) and session.get(KbArticle, group) is not None:
+                    translation_of = group
                 article = kb.create_article(session, actor, draft, translation_of=translation_of)
                 report.created.append(article.id or 0)
             status = str(meta.get("status", "draft"))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.services.matcher import Matcher, MatchEntry
+from helpdesk_tui.services.matcher import MatchEntry, Matcher
 from helpdesk_tui.store.models import KbArticle, SopEntry
 
 
