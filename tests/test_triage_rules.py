@@ -448,14 +448,16 @@ def test_disabling_an_unknown_rule_is_a_warning(base: Path, tmp_path: Path) -> N
     assert str(site) in problems[0] and "'gone'" in problems[0]
 
 
-def test_unknown_category_is_caught_by_validate_and_evaluate(tmp_path: Path) -> None:
+def test_unknown_category_is_caught_by_validate_and_ignored_by_evaluate(tmp_path: Path) -> None:
     path = write(tmp_path / "r.toml", '[[rule]]\nid = "odd"\nany = ["x"]\ncategory = "netwrok"\n')
     rules = RuleSet.load([path])
     problems = rules.validate(DEFAULT_CATEGORIES)
     assert len(problems) == 1
     assert str(path) in problems[0] and "'odd'" in problems[0] and "'netwrok'" in problems[0]
-    with pytest.raises(UsageError, match="netwrok"):
-        rules.evaluate(TriageInput("x"))
+    # Intake must never fail on the desk's taxonomy: the rule proposes nothing, says why.
+    result = rules.evaluate(TriageInput("x"))
+    assert result.category is None
+    assert any("netwrok (not used by this desk)" in r.text for r in result.reasons)
     # A desk that configured the category is fine.
     assert rules.evaluate(TriageInput("x"), categories=["netwrok"]).category == "netwrok"
 

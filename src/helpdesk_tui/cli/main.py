@@ -14,7 +14,17 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from helpdesk_tui import __version__
-from helpdesk_tui.cli import admin, data, escalation, knowledge, monitor, survey, ticket, triage
+from helpdesk_tui.cli import (
+    admin,
+    data,
+    escalation,
+    knowledge,
+    learning,
+    monitor,
+    survey,
+    ticket,
+    triage,
+)
 from helpdesk_tui.cli.common import CliState
 from helpdesk_tui.errors import HelpdeskError
 
@@ -99,6 +109,7 @@ data.register(app)
 app.add_typer(ticket.app, name="ticket")
 triage.register(app)
 knowledge.register(app)
+learning.register(app)
 escalation.register(app)
 monitor.register(app)
 survey.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
@@ -11,9 +12,11 @@ from typer.core import TyperGroup
 
 from helpdesk_tui.cli.common import print_json, state, stdout
 from helpdesk_tui.cli.ticket import load_rules
-from helpdesk_tui.errors import UsageError
+from helpdesk_tui.errors import HelpdeskError, UsageError
+from helpdesk_tui.services.learning import load_active_model
 from helpdesk_tui.services.tickets import active_categories
-from helpdesk_tui.services.triage_rules import TriageInput
+from helpdesk_tui.services.triage import Triage
+from helpdesk_tui.services.triage_rules import RuleSet, TriageInput
 from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.migrate import check_schema
@@ -54,6 +57,18 @@ def _desk(ctx: typer.Context) -> Store | None:
     return store
 
 
+def _engine(rules: RuleSet, store: Store | None) -> Triage:
+    """Rules plus the desk's learned model when it has one (and numpy is installed)."""
+    model = None
+    if store is not None:
+        with store.read() as session:
+            try:
+                model = load_active_model(session)
+            except HelpdeskError as exc:  # e.g. without the [ml] extra: rules only, said so
+                typer.echo(f"helpdesk: learned model not used: {exc}", err=True)
+    return Triage(rules, model)
+
+
 def _knowledge(store: Store | None) -> Matcher:
     """SOPs and published articles from the desk, else the shipped SOP library."""
     # rapidfuzz loads only when suggestions are asked for (reports stay fast to start).
@@ -77,8 +92,17 @@ def suggest(
     system: Annotated[str | None, typer.Option("--system", help="affected system")] = None,
     impact_scope: Annotated[str | None, typer.Option(help="one_user ... organisation")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="CSV with a text (and id) column: id,category,confidence out"),
+    ] = None,
 ) -> None:
     """Suggest category and priority for TEXT (or standard input with -)."""
+    if batch is not None:
+        from helpdesk_tui.cli.learning import batch as run_batch
+
+        run_batch(ctx, batch)
+        return
     if text is None or text == "-":
         if text is None and sys.stdin.isatty():
             raise UsageError("give the ticket text as an argument, or - to read standard input")
@@ -92,7 +116,8 @@ def suggest(
         with store.read() as session:
             categories = active_categories(session)
     title, _, body = text.strip().partition("\n")
-    result = rules.evaluate(
+    engine = _engine(rules, store)
+    advice = engine.evaluate(
         TriageInput(
             title=title,
             body=body,
@@ -103,7 +128,7 @@ def suggest(
         ),
         categories,
     )
-    data: dict[str, Any] = result.to_dict()
+    data: dict[str, Any] = advice.to_dict()
     matches = _knowledge(store).match(text, limit=6)
     data["sops"] = [m.to_dict() for m in matches if m.kind == "sop"][:3]
     data["kb"] = [m.to_dict() for m in matches if m.kind == "kb"][:3]
@@ -111,7 +136,9 @@ def suggest(
         print_json(data)
         return
     console = stdout()
-    console.print(f"category  {data['category'] or '(none: no rule matched)'}")
+    confidence = f" ({data['confidence']:.0%}, {data['source']})" if data["category"] else ""
+    low = "  LOW CONFIDENCE: check it" if data["low_confidence"] else ""
+    console.print(f"category  {data['category'] or '(none: nothing matched)'}{confidence}{low}")
     console.print(
         f"priority  {data['priority']} (impact {data['impact']}, urgency {data['urgency']})"
     )

@@ -207,7 +207,7 @@ def import_tickets(
     started = time.perf_counter()
     now = now or utcnow()
     with store.read() as session:
-        categories = _category_lookup(session)
+        categories = category_lookup(session)
         rows = session.execute(sa.select(col(Agent.id), col(Agent.login))).all()
     agents = {login.lower(): aid for aid, login in rows if aid is not None}
     parsed = read_rows(
@@ -239,7 +239,7 @@ def import_tickets(
     return report
 
 
-def _category_lookup(session: Session) -> dict[str, str]:
+def category_lookup(session: Session) -> dict[str, str]:
     """Every spelling a file may use for an existing category -> its name."""
     lookup: dict[str, str] = {}
     for name, label in session.execute(sa.select(col(Category.name), col(Category.label))):

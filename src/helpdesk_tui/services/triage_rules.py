@@ -438,7 +438,6 @@ class RuleSet:
         """Compile `rules` (in priority order for ties); `problems` are load warnings."""
         self._rules = tuple(rules)
         self._load_problems = tuple(problems)
-        self._checked: set[tuple[str, ...]] = set()
         # One index for all phrases of all rules, so a ticket is scanned once whatever the
         # number of rules (a regex per rule would cost a pass each). One-word phrases are
         # keyed by the word, longer ones by their first two words: keying those by the first
@@ -601,15 +600,11 @@ class RuleSet:
     ) -> TriageResult:
         """Classify `item`: category, impact, urgency and priority, with the reasons.
 
-        Raises `UsageError` if a rule names a category outside `categories`, or if the
-        item's impact scope is not a known scope.
+        A rule whose category is not among `categories` (a desk with its own taxonomy
+        retired it) still sets impact and urgency, but proposes no category: a desk's
+        taxonomy must never make intake fail. `validate()` reports such rules.
         """
-        key = tuple(categories)
-        if key not in self._checked:
-            problems = self._category_problems(categories)
-            if problems:
-                raise UsageError(problems[0])
-            self._checked.add(key)
+        active = set(categories)
 
         tokens = (*normalise(item.title), _BREAK, *normalise(item.body))
         found = self._scan(tokens)
@@ -632,7 +627,9 @@ class RuleSet:
                 first_by_key.setdefault(self._slot_key[slot], self._slot_phrase[slot])
             phrases = list(first_by_key.values())
             outcomes: list[str] = []
-            if rule.category is not None:
+            if rule.category is not None and rule.category not in active:
+                outcomes.append(f"category {rule.category} (not used by this desk)")
+            elif rule.category is not None:
                 # More matched phrases are more evidence; a phrase-less rule counts once.
                 gain = rule.weight * max(1, len(phrases))
                 # Dict insertion order records each category's first rule, for ties.

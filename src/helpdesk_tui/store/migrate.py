@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: The newest revision this program knows. tests/test_migrations.py checks it is Alembic's head.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 
 def alembic_config(store: Store, connection: sa.Connection | None = None) -> Config:
