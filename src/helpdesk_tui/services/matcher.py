@@ -21,6 +21,10 @@ How a score is made (each entry scores 0-100):
   the best one weighted by its field. It rewards phrasing close to a keyword or symptom and
   forgives typos the lexical step does not catch. Body text is left out: a short query against
   a long body scores noise, and long bodies are what makes fuzzy scoring slow.
+  `token_set_ratio` ranked the test phrasings best of the rapidfuzz scorers tried (`WRatio`
+  was no better and about three times slower; the `partial_*` scorers give 100 for any one
+  shared word, which the lexical signal already knows), and a 65/35 lexical/fuzzy blend beat
+  either signal alone (tests/test_matching.py holds the phrasings).
 
 Big libraries: scoring 100,000 KB articles with rapidfuzz on every keystroke does not fit the
 50 ms budget (DESIGN §8), so above `SMALL_LIBRARY` entries `candidates()` first picks the
@@ -28,14 +32,17 @@ entries sharing the most (and rarest) query terms from an inverted index built o
 those are scored. `candidates()` is deliberately small so a database full-text index can
 replace it.
 
-Threads: the bulk rapidfuzz work runs in `rapidfuzz`'s C++ `cdist`, which releases the GIL, so
-a UI thread keeps running while a worker computes suggestions (DESIGN §9). `cdist` normally
-returns a numpy array, and numpy is not a dependency of helpdesk-tui, so the matcher reads the
-result matrix through the buffer protocol instead (see `_score_row`).
+Threads: the bulk rapidfuzz work runs in rapidfuzz's C++ `cdist`, which releases the GIL, so a
+UI thread keeps running while a worker computes suggestions; `process.extract` over a big list
+holds the GIL for the whole call (DESIGN §9; bench/bench_matcher.py measures both). The public
+`process.cdist` returns a numpy array and numpy is not a dependency of helpdesk-tui, so the
+matcher calls the C++ function underneath and reads its result matrix through the buffer
+protocol, falling back to numpy or to `extract` where that is not available (`_score_row`).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -45,7 +52,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from rapidfuzz import fuzz, process
 
@@ -77,6 +84,10 @@ FUZZY_SHARE: Final = 1.0 - LEXICAL_SHARE
 SMALL_LIBRARY: Final = 5_000
 #: How many candidates the prefilter hands to the reranker in a big library.
 CANDIDATE_CAP: Final = 2_000
+#: `_lexical` walks a term's posting list if it is at most this many times as long as the
+#: candidate list, else probes each candidate with two bisects (0.5 to 2 measured the same
+#: on the 100k bench; walking everything was 30% slower).
+_PROBE_COST: Final = 1
 
 #: Weight of a vocabulary word that the word being typed is a prefix of, by prefix length:
 #: "con" is still a guess, "conne" hardly is.
@@ -94,6 +105,12 @@ _TYPO_CUTOFF: Final = 80.0
 _TYPO_WEIGHT: Final = 0.8
 #: At most this many unknown words get a typo look-up per query (a pasted e-mail is long).
 _TYPO_MAX_WORDS: Final = 4
+#: A query uses its first this many meaningful words (and the word being typed): cost grows
+#: with every word, and what a ticket is about is said first (the subject, the first line).
+_MAX_SLOTS: Final = 16
+#: Body hits of a term in more than this share of the library do not count towards picking
+#: candidates: they are noise there, and most of the postings to count.
+_COMMON_SHARE: Final = 0.1
 
 #: An unknown word still counts a little against coverage, so an entry that explains three
 #: words of a ten-word e-mail scores lower than one that explains three words of three.
@@ -112,8 +129,7 @@ _MAX_MATCHED: Final = 6
 #: Words that say nothing about which SOP applies. Negations are here too: nearly every
 #: ticket says something is "not" working, so "not" cannot tell SOPs apart. Question words
 #: that do tell ("how", "who", "where") are kept.
-STOPWORDS: Final = frozenset(
-    """
+_STOPWORD_TEXT: Final = """
     a an the i im ive id ill me my mine myself we our ours us you your youre yours he she him
     her his they them their theirs it its itself this that these those there here is am are
     was were be been being do does did doing done have has had having will would shall should
@@ -127,8 +143,8 @@ STOPWORDS: Final = frozenset(
     since after before even though although yet seems seem says said say saying tell told let
     lets go going goes went make makes made know think sure bit lot lots way thing things
     someone anyone somebody anybody help via per etc
-    """.split()
-)
+"""
+STOPWORDS: Final = frozenset(_STOPWORD_TEXT.split())
 
 #: Multi-word variants joined into one word after the text is cut into words, so "wi-fi",
 #: "wi fi" and "wifi" are one word and "log in" is not "log" plus a stopword. Matching word
@@ -156,9 +172,7 @@ _PHRASES: Final[Mapping[str, str]] = {
     "no one": "nobody",
     "send as": "sendas",
     # "closes by itself", "moving on its own": the idiom, not its stopwords, is the clue.
-    **dict.fromkeys(
-        ("by itself", "by themselves", "on its own", "on their own"), "byitself"
-    ),
+    **dict.fromkeys(("by itself", "by themselves", "on its own", "on their own"), "byitself"),
     **dict.fromkeys(
         ("shut down", "shuts down", "shutting down", "shut off", "shuts off"), "shutdown"
     ),
@@ -296,8 +310,11 @@ _NO_STEM: Final = frozenset({"teams", "windows", "news", "sales", "mfa", "vpn", 
 _APOSTROPHES: Final = str.maketrans({"’": "'", "`": "'"})
 # "team's" -> "team", then "can't" -> "cant": contractions land on one stopword and
 # possessives on their noun.
-_POSSESSIVE: Final = re.compile(r"(?<=[a-z])'s\b")
-_WORD: Final = re.compile(r"[a-z0-9]+")
+_POSSESSIVE: Final = re.compile(r"(?<=\w)'s\b")
+# Letters and digits of any script, so "café" or "Küche" stay whole words; the ASCII
+# pattern does the same for ASCII text three times faster, and most text is ASCII.
+_WORD: Final = re.compile(r"[^\W_]+")
+_ASCII_WORD: Final = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str) -> list[str]:
@@ -305,7 +322,7 @@ def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     if "'" in text:
         text = _POSSESSIVE.sub("", text).replace("'", "")
-    words: list[str] = _WORD.findall(text)
+    words: list[str] = (_ASCII_WORD if text.isascii() else _WORD).findall(text)
     if _PHRASE_FIRST.isdisjoint(words):  # in C: most short texts stop here
         return words
     # Visit only the words that may start a phrase; copy the runs between them by slices.
@@ -345,8 +362,11 @@ def _install_idiom(words: Sequence[str], i: int) -> bool:
 
 @lru_cache(maxsize=65_536)
 def _term(word: str) -> str | None:
-    """The normalised term for one cleaned word, or None if the word carries no meaning."""
-    if word in STOPWORDS or len(word) < 2 or word.isdigit():
+    """The normalised term for one cleaned word, or None if the word carries no meaning.
+
+    Numbers count from three digits: "error 809" names a KB article, "2 screens" does not.
+    """
+    if word in STOPWORDS or len(word) < 2 or (word.isdigit() and len(word) < 3):
         return None
     word = _EQUIVALENT.get(word, word)
     if word in _NO_STEM:
@@ -365,16 +385,6 @@ def analyse(text: str) -> list[tuple[str, str]]:
         if term is not None:
             pairs.append((word, term))
     return pairs
-
-
-def _fuzzy_form(text: str) -> str:
-    """The string rapidfuzz compares: the normalised terms of `text`, space-separated.
-
-    Stopwords are dropped so `token_set_ratio` does not call "my account" and "my printer"
-    half alike, and synonyms and stems are unified so "installed" meets "install"; a typo
-    still stays a near miss at character level, which is what the fuzzy signal is for.
-    """
-    return " ".join(term for _, term in analyse(text))
 
 
 # --- stemming -----------------------------------------------------------------------------
@@ -457,13 +467,11 @@ def _replace_longest(word: str, rules: Sequence[tuple[str, str]], min_m: int) ->
 
 @lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
-    """Porter-stem one lower-case word (words of two letters or fewer are left alone)."""
-    if len(word) <= 2 or not word.isalpha():
+    """Porter-stem one lower-case English word (others, and short words, are left alone)."""
+    if len(word) <= 2 or not word.isalpha() or not word.isascii():
         return word
     # Step 1a: plurals.
-    if word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("ies"):
+    if word.endswith(("sses", "ies")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
@@ -520,6 +528,12 @@ _RELATED: Final = _related_terms()
 
 # --- rapidfuzz without numpy --------------------------------------------------------------
 
+try:
+    # Not public API, hence the guard and the self-test in `_pick_row_scorer`.
+    from rapidfuzz.process_cpp_impl import cdist as _cdist_cpp
+except ImportError:  # a pure-Python build of rapidfuzz
+    _cdist_cpp = None
+
 _Scorer = Callable[..., float]
 _RowScorer = Callable[[str, Sequence[str], _Scorer, float], list[float]]
 
@@ -531,14 +545,14 @@ def _row_from_cpp(
 
     `rapidfuzz.process.cdist` wraps this function only to turn its result into a numpy
     array; the result itself is a matrix that exposes the buffer protocol, so a memoryview
-    reads it. The C++ code releases the GIL while it scores, which `process.extract` over a
-    big list does not reliably do (DESIGN §9).
+    reads it. The C++ code releases the GIL while it scores. One worker thread: the UI
+    thread needs a core too, and a few thousand short strings take a few milliseconds.
     """
-    from rapidfuzz.process_cpp_impl import cdist as cdist_impl  # noqa: PLC0415
-
-    matrix = cdist_impl([query], choices, scorer=scorer, score_cutoff=cutoff, workers=1)
-    row: list[float] = memoryview(matrix).tolist()[0]
-    return row
+    if _cdist_cpp is None:
+        raise ImportError("rapidfuzz.process_cpp_impl is not available")
+    matrix = _cdist_cpp([query], choices, scorer=scorer, score_cutoff=cutoff, workers=1)
+    # One row per query; the memoryview has the matrix's float format, whatever mypy thinks.
+    return cast("list[float]", memoryview(matrix).tolist()[0])
 
 
 def _row_from_numpy(
@@ -567,7 +581,7 @@ def _pick_row_scorer() -> _RowScorer:
     for backend in (_row_from_cpp, _row_from_numpy):
         try:
             row = backend("vpn", ["vpn", "printer"], fuzz.ratio, 0.0)
-        except Exception:  # noqa: BLE001 - any failure means "not usable here", try the next
+        except Exception:  # any failure means "not usable here": try the next
             continue
         if len(row) == 2 and row[0] == 100.0:
             return backend
@@ -575,6 +589,27 @@ def _pick_row_scorer() -> _RowScorer:
 
 
 _score_row: _RowScorer = _pick_row_scorer()
+
+
+def _top_counts(counter: Counter[int], cap: int) -> list[int]:
+    """The `cap` keys with the highest counts, highest first (ties in insertion order).
+
+    Counts are small integers, so a histogram of them (counted in C) gives the threshold,
+    and one pass keeps the keys at or above it: a third faster than `most_common`'s heap
+    over the 50,000+ entries a common word brings in.
+    """
+    histogram = Counter(counter.values())
+    threshold, needed = 0, cap
+    for count in sorted(histogram, reverse=True):
+        needed -= histogram[count]
+        if needed <= 0:
+            threshold = count
+            break
+    chosen = [key for key, count in counter.items() if count >= threshold]
+    chosen.sort(key=counter.__getitem__, reverse=True)  # stable: ties keep their order
+    del chosen[cap:]
+    return chosen
+
 
 # --- public types -------------------------------------------------------------------------
 
@@ -617,14 +652,15 @@ class Match:
 class _Slot:
     """One query word: the terms it may stand for (term id -> weight) and its importance.
 
-    `exact` is the id of the word's own term when the library knows it, so `matched` can
-    show the word as the agent wrote it rather than the library's spelling.
+    `shown` says how to show a hit on an alternative in `Match.matched`: the word as the
+    agent wrote it, the word a half-typed word completes to, or the corrected spelling.
+    Synonyms and related terms are not in it: they are shown in the library's spelling.
     """
 
     word: str
     alternatives: dict[int, float]
     importance: float
-    exact: int | None = None
+    shown: dict[int, str]
 
 
 class Matcher:
@@ -651,20 +687,18 @@ class Matcher:
         self._ids: list[str] = []
         self._titles: list[str] = []
         self._keywords: list[tuple[str, ...]] = []
-        # The entry's terms, compact and probed with `bisect`: first the sorted codes
-        # term id * 4 + field index for terms in a short field (the best such field), then,
-        # from `_packed_split`, the sorted ids of terms that are only in the body.
-        self._packed: list[array[int]] = []
-        self._packed_split = array("I")
         # The short fields rapidfuzz compares, flat, with owner entry, field and per-entry start.
+        # Each is stored as its terms: without stopwords `token_set_ratio` does not call "my
+        # account" and "my printer" half alike, and with synonyms and stems unified
+        # "installed" meets "install"; a typo still stays a near miss at character level.
         self._fuzzy_strings: list[str] = []
         self._fuzzy_owner = array("I")
         self._fuzzy_field = array("B")
         self._fuzzy_start = array("I")
 
-        # Vocabulary and inverted index. Postings of a term list entries with the term in a
-        # short field first, then entries with it only in the body (`_post_split` marks the
-        # boundary), each with the field index in `_post_fields`.
+        # Vocabulary and inverted index. Postings of a term list the entries with the term in
+        # a short field, then (from `_post_split`) those with it only in the body, each part
+        # in entry order so `bisect` can probe it; `_post_fields` has each one's best field.
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
         head_ids: list[array[int]] = []
@@ -711,8 +745,8 @@ class Matcher:
             # operations that run in C, and look each new word up once per library.
             body_words = set(_words(entry.body))
             for word in body_words.difference(word_term):
-                term = _term(word)
-                word_term[word] = -1 if term is None else term_id_of(term)
+                body_term = _term(word)
+                word_term[word] = -1 if body_term is None else term_id_of(body_term)
             body_terms = set(map(word_term.__getitem__, body_words))
             body_terms.discard(-1)
             body_terms.difference_update(best_field)
@@ -721,14 +755,10 @@ class Matcher:
                 head_fields[term_id].append(field)
             for term_id in body_terms:
                 body_ids[term_id].append(index)
-            packed = array("I", sorted(t * 4 + f for t, f in best_field.items()))
-            self._packed_split.append(len(packed))
-            packed.extend(sorted(body_terms))
-            self._packed.append(packed)
         self._fuzzy_start.append(len(self._fuzzy_strings))
         for word in head_words.difference(word_term):
-            term = _term(word)
-            word_term[word] = -1 if term is None else self._term_ids[term]
+            head_term = _term(word)
+            word_term[word] = -1 if head_term is None else self._term_ids[head_term]
 
         self._post_ids: list[array[int]] = []
         self._post_fields: list[bytes] = []
@@ -737,7 +767,10 @@ class Matcher:
             self._post_ids.append(head_ids[term_id] + body_ids[term_id])
             self._post_fields.append(bytes(head_fields[term_id]) + b"\x03" * len(body_ids[term_id]))
             self._post_split.append(len(head_ids[term_id]))
-        del head_ids, head_fields, body_ids
+        # Free the build lists now: a big library would otherwise hold its index twice.
+        head_ids.clear()
+        head_fields.clear()
+        body_ids.clear()
 
         count = len(self._ids)
         # Smoothed inverse document frequency: always positive, so a term in every entry
@@ -745,14 +778,16 @@ class Matcher:
         self._idf = [math.log(1.0 + count / len(ids)) for ids in self._post_ids]
         self._mean_idf = sum(self._idf) / len(self._idf) if self._idf else 1.0
         # Every word as written (after cleaning) with a term, sorted for prefix look-ups.
-        # A term is displayed as its shortest spelling ("connect" for "connection").
+        # A term is displayed as its shortest spelling that is not a synonym ("connect" for
+        # "connection"; "internet", not "online").
         self._words_sorted: list[str] = sorted(w for w, t in word_term.items() if t >= 0)
-        display: dict[int, str] = {}
+        display: dict[int, tuple[bool, int, str]] = {}
         for word in self._words_sorted:
             term_id = word_term[word]
-            if term_id not in display or len(word) < len(display[term_id]):
-                display[term_id] = word
-        self._display: list[str] = [display[term_id] for term_id in range(len(self._terms))]
+            rank = (word in _EQUIVALENT, len(word), word)
+            if term_id not in display or rank < display[term_id]:
+                display[term_id] = rank
+        self._display: list[str] = [display[term_id][2] for term_id in range(len(self._terms))]
         # Only words from short fields are offered as typo corrections: body text is full
         # of rare words that would turn a misspelling into a wrong guess.
         self._typo_words: list[str] = sorted(
@@ -798,62 +833,91 @@ class Matcher:
         everything = len(self._ids) <= SMALL_LIBRARY
         if everything:
             ids: Sequence[int] = range(len(self._ids))
+            if kind is not None:
+                ids = [i for i in ids if self._kinds[i] == kind]
+                everything = False
         else:
             tokens = [self._terms[t] for slot in slots for t in slot.alternatives]
-            ids = self.candidates(tokens)
-        if kind is not None:
-            ids = [i for i in ids if self._kinds[i] == kind]
-            everything = False
+            ids = self.candidates(tokens, kind=kind)
         if not ids:
             return []
         lexical = self._lexical(slots, ids, everything)
-        fuzzy = self._fuzzy(" ".join(term for _, term in analyse(text)), ids, everything)
-        scored: list[tuple[float, int]] = []
+        if not everything:
+            ids = self._contenders(lexical, limit)
+        # The fuzzy query is made of the same words as the slots: a pasted e-mail stays short.
+        fuzzy_query = " ".join(_term(slot.word) or slot.word for slot in slots)
+        fuzzy = self._fuzzy(fuzzy_query, ids, everything)
+        titles = self._titles
+        scored: list[tuple[float, str, int]] = []
         for i in lexical.keys() | fuzzy.keys():
             score = 100.0 * LEXICAL_SHARE * lexical.get(i, 0.0) + FUZZY_SHARE * fuzzy.get(i, 0.0)
             if score >= min_score:
-                scored.append((score, i))
-        # Ties broken by title so the order is stable from one keystroke to the next.
-        scored.sort(key=lambda pair: (-pair[0], self._titles[pair[1]]))
+                # Ties broken by title so the order is stable from one keystroke to the next.
+                scored.append((-score, titles[i], i))
         return [
             Match(
                 kind=self._kinds[i],
                 id=self._ids[i],
-                title=self._titles[i],
-                score=round(score, 1),
+                title=titles[i],
+                score=round(-negated, 1),
                 matched=self._matched(slots, i),
             )
-            for score, i in scored[:limit]
+            for negated, _, i in heapq.nsmallest(limit, scored)
         ]
 
-    def candidates(self, tokens: Sequence[str]) -> list[int]:
+    def candidates(self, tokens: Sequence[str], *, kind: str | None = None) -> list[int]:
         """The prefilter for big libraries: indexes of the entries sharing the most terms.
 
         `tokens` are the normalised terms the query may stand for (stems, synonyms, the
         completions of a half-typed word). Per entry it counts the tokens it contains: a hit
         in a short field twice, a body hit once, and a token in under 1% of the library
-        double again (a shared "vpn" says more than a shared "work"). Tokens in over half the
-        library are skipped when rarer ones exist: they would only add everything. Returns
-        at most `CANDIDATE_CAP` indexes, most shared first.
+        double again (a shared "vpn" says more than a shared "work"); body hits of a token in
+        over 10% of the library do not count. Tokens in over half the library are skipped
+        if the rarer ones already found enough candidates. Returns
+        at most `CANDIDATE_CAP` indexes, most shared first, only of `kind` if given (filtered
+        before the cap, so 2,000 KB articles cannot crowd out every SOP).
 
         Kept small on purpose: a database full-text index can replace it by returning the
         same kind of list (entry indexes, in `entries` order).
         """
         count = len(self._ids)
         term_ids = {t for t in map(self._term_ids.get, tokens) if t is not None}
-        rare = {t for t in term_ids if len(self._post_ids[t]) * 2 <= count}
+        common = {t for t in term_ids if len(self._post_ids[t]) * 2 > count}
         counter: Counter[int] = Counter()
-        for term in rare or term_ids:
-            postings = self._post_ids[term]
-            head = postings[: self._post_split[term]]
-            # Counter.update over an array runs in C, fast even for long posting lists.
-            for _ in range(2 if len(postings) * 100 < count else 1):
-                counter.update(head)
-                counter.update(head)
-                counter.update(postings[self._post_split[term] :])
-        return [i for i, _ in counter.most_common(CANDIDATE_CAP)]
+        for group in (term_ids - common, common):
+            if group is common and len(counter) >= CANDIDATE_CAP and kind is None:
+                break  # the rarer terms found enough; a common one would add to nearly all
+            for term in group:
+                postings = self._post_ids[term]
+                split = self._post_split[term]
+                head = postings[:split]
+                # Counter.update over an array runs in C, fast even for long posting lists.
+                for _ in range(2 if len(postings) * 100 < count else 1):
+                    counter.update(head)
+                    counter.update(head)
+                    if len(postings) <= _COMMON_SHARE * count:
+                        counter.update(postings[split:])
+        if kind is not None:
+            kinds = self._kinds
+            counter = Counter({i: n for i, n in counter.items() if kinds[i] == kind})
+        return _top_counts(counter, CANDIDATE_CAP)
 
     # --- internals ------------------------------------------------------------------------
+
+    def _contenders(self, lexical: Mapping[int, float], limit: int) -> list[int]:
+        """The entries whose lexical score leaves them a chance of the top `limit`.
+
+        The `limit`-th best lexical score L guarantees the `limit`-th best final score is at
+        least LEXICAL_SHARE * L; an entry whose lexical score is so far below that even a
+        perfect fuzzy score cannot close the gap is skipped. This is exact (it never changes
+        the result) and spares rapidfuzz most of the 2,000 candidates of a big library.
+        """
+        if len(lexical) <= limit or LEXICAL_SHARE <= 0.0:
+            return list(lexical)
+        kth = heapq.nlargest(limit, lexical.values())[-1]
+        best_fuzzy = max(self._field_weight[:3])  # fuzzy scores are field-weighted, 0-1 here
+        floor = kth - FUZZY_SHARE * best_fuzzy / LEXICAL_SHARE
+        return [entry for entry, value in lexical.items() if value >= floor]
 
     def _slots(self, text: str) -> list[_Slot]:
         """Cut the query into slots: one per distinct meaningful word (see the module doc)."""
@@ -864,81 +928,103 @@ class Matcher:
         seen: set[str] = set()
         typos = 0
         for position, word in enumerate(words):
-            last = typing and position == len(words) - 1
-            term = _term(word)
-            # A half-typed word is expanded even if it is unknown, but not if it is a
-            # stopword: "the" would otherwise suggest everything about "theft".
-            if term is None and (not last or len(word) < _MIN_PREFIX or word in STOPWORDS):
+            partial = typing and position == len(words) - 1 and len(word) >= _MIN_PREFIX
+            if len(slots) >= _MAX_SLOTS and not partial:
                 continue
+            term = _term(word)
+            discount = 1.0
+            if term is None:
+                if not partial:
+                    continue
+                if word in STOPWORDS:
+                    # "printer off" may become "printer offline", but "the" alone must not
+                    # suggest everything about "theft": a half-typed stopword only
+                    # completes beside other words, and counts for half.
+                    if not any(_term(other) for other in words[:-1]):
+                        continue
+                    discount = 0.5
             key = term or word
             if key in seen:
                 continue
             seen.add(key)
             alternatives: dict[int, float] = {}
+            shown: dict[int, str] = {}
             importance = 0.0
             exact = self._term_ids.get(term) if term is not None else None
             if exact is not None:
                 alternatives[exact] = 1.0
+                # The agent's word, unless it is a desk synonym ("diary"): then the
+                # library's ("calendar"), which the agent will find in the SOP.
+                shown[exact] = self._display[exact] if word in _EQUIVALENT else word
                 importance = self._idf[exact]
             # Related terms count at a discount, also for a word the library does not use.
             for related, weight in _RELATED.get(term or "", ()):
                 related_id = self._term_ids.get(related)
                 if related_id is not None and weight > alternatives.get(related_id, 0.0):
                     alternatives[related_id] = weight
-            if last and len(word) >= _MIN_PREFIX:
+            if partial:
                 expansions = self._expand_prefix(word)
-                for expansion, weight in expansions.items():
+                weight = discount * _PREFIX_WEIGHT.get(len(word), _PREFIX_WEIGHT_LONG)
+                for expansion, completed in expansions.items():
                     if weight > alternatives.get(expansion, 0.0):
                         alternatives[expansion] = weight
+                        shown[expansion] = completed
                 if exact is None and expansions:
                     # A half word weighs like the commonest word it may become.
-                    importance = min(self._idf[t] for t in expansions)
+                    importance = discount * min(self._idf[t] for t in expansions)
             if not alternatives and term is not None and typos < _TYPO_MAX_WORDS:
                 typos += 1
                 corrected = self._correct_typo(word)
                 if corrected is not None:
-                    alternatives[corrected] = _TYPO_WEIGHT
+                    alternatives[corrected[0]] = _TYPO_WEIGHT
+                    shown[corrected[0]] = corrected[1]
             if alternatives and importance == 0.0:
                 importance = max(self._idf[t] for t in alternatives)
             if not alternatives:
                 importance = _UNKNOWN_IMPORTANCE * self._mean_idf
-            slots.append(_Slot(word, alternatives, importance, exact))
+            slots.append(_Slot(word, alternatives, importance, shown))
         return slots
 
-    def _expand_prefix(self, prefix: str) -> dict[int, float]:
-        """Terms of the vocabulary words starting with `prefix` (the most common ones)."""
-        weight = _PREFIX_WEIGHT.get(len(prefix), _PREFIX_WEIGHT_LONG)
-        found: set[int] = set()
+    def _expand_prefix(self, prefix: str) -> dict[int, str]:
+        """Term -> shortest completing word, for the words starting with `prefix`.
+
+        Only the `_MAX_EXPANSIONS` terms in most entries are kept: the agent typing "con"
+        more likely means "connect" than "conduit".
+        """
+        found: dict[int, str] = {}
         start = bisect_left(self._words_sorted, prefix)
         for word in self._words_sorted[start : start + _PREFIX_SCAN]:
             if not word.startswith(prefix):
                 break
             term = _term(word)
-            if word != prefix and term is not None:
-                found.add(self._term_ids[term])
+            if word == prefix or term is None:
+                continue
+            term_id = self._term_ids[term]
+            if term_id not in found or len(word) < len(found[term_id]):
+                found[term_id] = word
         best = sorted(found, key=lambda t: -len(self._post_ids[t]))[:_MAX_EXPANSIONS]
-        return dict.fromkeys(best, weight)
+        return {term_id: found[term_id] for term_id in best}
 
-    def _correct_typo(self, word: str) -> int | None:
-        """The term of the closest short-field word to an unknown `word`, if close enough."""
+    def _correct_typo(self, word: str) -> tuple[int, str] | None:
+        """(term, word) of the closest short-field word to an unknown `word`, if close enough."""
         if len(word) < _TYPO_MIN_LEN or not self._typo_words:
             return None
         row = _score_row(word, self._typo_words, fuzz.ratio, _TYPO_CUTOFF)
         best = max(range(len(row)), key=row.__getitem__)
-        term = _term(self._typo_words[best])
+        closest = self._typo_words[best]
+        term = _term(closest)
         if row[best] < _TYPO_CUTOFF or term is None:
             return None
-        return self._term_ids[term]
+        return self._term_ids[term], closest
 
     def _field_of(self, entry: int, term: int) -> int | None:
-        """The best field index `term` occurs in for `entry`, or None."""
-        packed = self._packed[entry]
-        split = self._packed_split[entry]
-        position = bisect_left(packed, term * 4, 0, split)
-        if position < split and packed[position] >> 2 == term:
-            return packed[position] & 3
-        position = bisect_left(packed, term, split)
-        if position < len(packed) and packed[position] == term:
+        """The best field index `term` occurs in for `entry`, or None (bisects the postings)."""
+        postings, split = self._post_ids[term], self._post_split[term]
+        at = bisect_left(postings, entry, 0, split)
+        if at < split and postings[at] == entry:
+            return self._post_fields[term][at]
+        at = bisect_left(postings, entry, split)
+        if at < len(postings) and postings[at] == entry:
             return 3
         return None
 
@@ -947,45 +1033,45 @@ class Matcher:
     ) -> dict[int, float]:
         """Coverage 0-1 of the query's slots, per entry of `ids` with at least one hit.
 
-        Two ways to the same numbers, whichever touches less: walk the posting lists of the
-        query's terms (cheap for rare terms or a small library), or probe each candidate's
-        term set (cheap for a few thousand candidates and common terms).
+        Per term, whichever touches less: walk its posting list (a rare term, or a small
+        library), or probe each candidate with two bisects into it (a common term against
+        the few thousand candidates of a big library).
         """
         total = sum(slot.importance for slot in slots)
         active = [slot for slot in slots if slot.alternatives]
         if total <= 0.0 or not active:
             return {}
         weights = self._field_weight
-        walk_cost = sum(len(self._post_ids[t]) for slot in active for t in slot.alternatives)
-        probe_cost = len(ids) * sum(len(slot.alternatives) for slot in active) * 4
+        # A probe (two bisects) costs about as much as walking this many postings.
+        probe_limit = _PROBE_COST * len(ids)
+        wanted = None if everything else set(ids)
         covered: dict[int, float] = {}
-        if walk_cost <= probe_cost:
-            wanted = None if everything else set(ids)
-            for slot in active:
-                best: dict[int, float] = {}
-                for term, weight in slot.alternatives.items():
-                    field_values = [weight * w for w in weights]
-                    for entry, field in zip(
-                        self._post_ids[term], self._post_fields[term], strict=True
-                    ):
-                        value = field_values[field]
+        for slot in active:
+            best: dict[int, float] = {}
+            for term, weight in slot.alternatives.items():
+                values = [weight * w for w in weights]
+                postings, fields = self._post_ids[term], self._post_fields[term]
+                if wanted is None or len(postings) <= probe_limit:
+                    for entry, field in zip(postings, fields, strict=True):
+                        value = values[field]
                         if value > best.get(entry, 0.0):
                             best[entry] = value
-                for entry, value in best.items():
-                    if wanted is None or entry in wanted:
-                        covered[entry] = covered.get(entry, 0.0) + slot.importance * value
-        else:
-            for entry in ids:
-                sum_ = 0.0
-                for slot in active:
-                    top = 0.0
-                    for term, weight in slot.alternatives.items():
-                        field = self._field_of(entry, term)
-                        if field is not None and weight * weights[field] > top:
-                            top = weight * weights[field]
-                    sum_ += slot.importance * top
-                if sum_ > 0.0:
-                    covered[entry] = sum_
+                    continue
+                split, end = self._post_split[term], len(postings)
+                for entry in ids:
+                    at = bisect_left(postings, entry, 0, split)
+                    if at < split and postings[at] == entry:
+                        value = values[fields[at]]
+                    else:
+                        at = bisect_left(postings, entry, split, end)
+                        if at == end or postings[at] != entry:
+                            continue
+                        value = values[3]
+                    if value > best.get(entry, 0.0):
+                        best[entry] = value
+            for entry, value in best.items():
+                if wanted is None or entry in wanted:
+                    covered[entry] = covered.get(entry, 0.0) + slot.importance * value
         return {entry: value / total for entry, value in covered.items()}
 
     def _fuzzy(self, query: str, ids: Sequence[int], everything: bool) -> dict[int, float]:
@@ -994,21 +1080,20 @@ class Matcher:
             return {}
         if everything:
             strings: Sequence[str] = self._fuzzy_strings
-            owners: Sequence[int] = self._fuzzy_owner
-            fields: Sequence[int] = self._fuzzy_field
+            positions: Sequence[int] = range(len(strings))
         else:
-            strings, owners, fields = [], [], []
+            start = self._fuzzy_start
+            gathered: list[int] = []
             for entry in ids:
-                lo, hi = self._fuzzy_start[entry], self._fuzzy_start[entry + 1]
-                strings.extend(self._fuzzy_strings[lo:hi])
-                owners.extend(self._fuzzy_owner[lo:hi])
-                fields.extend(self._fuzzy_field[lo:hi])
+                gathered.extend(range(start[entry], start[entry + 1]))
+            positions = gathered
+            strings = list(map(self._fuzzy_strings.__getitem__, gathered))
         if not strings:
             return {}
         row = _score_row(query, strings, _FUZZY_SCORER, _FUZZY_CUTOFF)
-        weights = self._field_weight
+        weights, owners, fields = self._field_weight, self._fuzzy_owner, self._fuzzy_field
         best: dict[int, float] = {}
-        for position, score in enumerate(row):
+        for position, score in zip(positions, row, strict=True):
             if score:
                 owner = owners[position]
                 weighted = score * weights[fields[position]]
@@ -1017,9 +1102,12 @@ class Matcher:
         return best
 
     def _matched(self, slots: Sequence[_Slot], entry: int) -> tuple[str, ...]:
-        """Why `entry` matched: keyword phrases all of whose words are in the query, then the
-        query's words that hit (as the agent wrote them, or the entry's word for a synonym,
-        a completion or a typo), most informative first."""
+        """Why `entry` matched, for the agent to see.
+
+        First the entry's keyword phrases all of whose words are in the query, then the other
+        query words that hit (as the agent wrote them; the entry's word for a synonym; the
+        completed or corrected word), the most informative first.
+        """
         hits: list[tuple[int, str]] = []
         for slot in sorted(slots, key=lambda s: -s.importance):
             best: tuple[float, int] | None = None
@@ -1031,7 +1119,7 @@ class Matcher:
                         best = (value, term)
             if best is not None:
                 term = best[1]
-                hits.append((term, slot.word if term == slot.exact else self._display[term]))
+                hits.append((term, slot.shown.get(term) or self._display[term]))
         hit_terms = {term for term, _ in hits}
         matched: list[str] = []
         covered: set[int] = set()
