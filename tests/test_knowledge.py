@@ -168,7 +168,7 @@ def test_article_from_resolved_ticket(desk: Desk) -> None:
         kb.draft_from_ticket(s, desk.admin, tid)
     desk.store.run_write(
         lambda s: workflow.change_status(
-            s, desk.admin, tid, "resolved", note="rebuilt the OST file"
+            s, desk.admin, tid, "resolved", note="rebuilt the OST file", code="solved_permanent"
         )
     )
     with desk.store.read() as s:

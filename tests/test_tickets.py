@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, UsageError
-from helpdesk_tui.services import views, workflow
+from helpdesk_tui.services import closure, views, workflow
 from helpdesk_tui.services.lifecycle import InvalidTransition
 from helpdesk_tui.services.tickets import NewTicket, StaleTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
@@ -128,16 +128,25 @@ def test_first_contact_resolution_and_close(desk: Desk) -> None:
     tid = new(desk)
     desk.store.run_write(
         lambda s: workflow.change_status(
-            s, desk.admin, tid, "resolved", note="power-cycled the printer", now=MONDAY_10
+            s,
+            desk.admin,
+            tid,
+            "resolved",
+            note="power-cycled the printer",
+            code="solved_permanent",
+            now=MONDAY_10,
         )
     )
     t = get(desk, tid)
     assert t.status == "resolved" and t.resolution == "power-cycled the printer"
-    assert t.resolved_at == MONDAY_10 and t.version == 2
-    desk.store.run_write(lambda s: workflow.change_status(s, desk.admin, tid, "closed"))
+    assert t.resolved_at == MONDAY_10 and t.version == 2 and t.resolution_code == "solved_permanent"
+    # Closing is the requester's confirmation, not a plain status change (issue 6).
+    with pytest.raises(UsageError, match="ticket confirm"):
+        desk.store.run_write(lambda s: workflow.change_status(s, desk.admin, tid, "closed"))
+    desk.store.run_write(lambda s: closure.confirm_resolution(s, desk.admin, tid, "phone"))
     assert get(desk, tid).status == "closed"
     assert log_kinds(desk, tid) == ["created", "resolution", "status"]
-    assert audits(desk, tid) == ["ticket.create", "ticket.status", "ticket.status"]
+    assert audits(desk, tid) == ["ticket.create", "ticket.status", "ticket.confirm"]
 
 
 def test_resolve_needs_summary(desk: Desk) -> None:
@@ -156,20 +165,30 @@ def test_invalid_transition_names_allowed_ones(desk: Desk) -> None:
     assert "in_progress, waiting_customer, escalated, resolved, cancelled" in message
 
 
-def test_closed_is_final(desk: Desk) -> None:
+def test_closed_reopens_only_within_the_window(desk: Desk) -> None:
     tid = new(desk)
-    for status, note in (("resolved", "fixed"), ("closed", "")):
-        desk.store.run_write(
-            lambda s, st=status, n=note: workflow.change_status(s, desk.admin, tid, st, note=n)
+    desk.store.run_write(
+        lambda s: workflow.change_status(
+            s, desk.admin, tid, "resolved", note="fixed", code="solved_permanent", now=MONDAY_10
         )
-    with pytest.raises(InvalidTransition, match="none"):
-        desk.store.run_write(lambda s: workflow.change_status(s, desk.admin, tid, "in_progress"))
+    )
+    desk.store.run_write(
+        lambda s: closure.confirm_resolution(s, desk.admin, tid, "mail", now=MONDAY_10)
+    )
+    late = MONDAY_10 + timedelta(days=11)
+    with pytest.raises(Conflict, match=f"record a new ticket referencing #{tid}"):
+        desk.store.run_write(
+            lambda s: workflow.change_status(s, desk.admin, tid, "in_progress", now=late)
+        )
+    assert get(desk, tid).status == "closed"
 
 
 def test_reopen_counts(desk: Desk) -> None:
     tid = new(desk)
     desk.store.run_write(
-        lambda s: workflow.change_status(s, desk.admin, tid, "resolved", note="fixed")
+        lambda s: workflow.change_status(
+            s, desk.admin, tid, "resolved", note="fixed", code="solved_workaround"
+        )
     )
     desk.store.run_write(
         lambda s: workflow.change_status(s, desk.admin, tid, "in_progress", note="still broken")

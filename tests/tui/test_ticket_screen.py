@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from helpdesk_tui.screens.escalation import EscalationModal, ResolveModal
 from helpdesk_tui.screens.modals import ChoiceModal, ConflictModal, TextModal
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.engine import Store
@@ -125,9 +126,10 @@ async def test_status_moves(make_app: AppFactory, seeded: Store) -> None:
         await pilot.press("i")
         await settle(pilot)
         assert ticket(seeded, 2).status == "in_progress"
-        await pilot.press("s", "ctrl+s")  # empty resolution refused
+        await pilot.press("s", "ctrl+s")  # no code, no summary: refused
         await settle(pilot)
-        assert isinstance(app.screen, TextModal)
+        assert isinstance(app.screen, ResolveModal)
+        await pilot.press("enter", "down", "enter")  # the first code: solved_permanent
         await pilot.press(*"replaced the toner", "ctrl+s")
         await settle(pilot)
         resolved = ticket(seeded, 2)
@@ -137,11 +139,14 @@ async def test_status_moves(make_app: AppFactory, seeded: Store) -> None:
         await pilot.press(*"still streaky", "enter")
         await settle(pilot)
         assert ticket(seeded, 2).reopen_count == 1
-        await pilot.press("s", *"cleaned the drum", "ctrl+s")
+        await pilot.press("s", "enter", "down", "enter", *"cleaned the drum", "ctrl+s")
         await settle(pilot)
-        await pilot.press("x")
+        assert ticket(seeded, 2).resolution_code == "solved_permanent"
+        await pilot.press("x")  # the requester confirmed: how?
         await settle(pilot)
-        assert ticket(seeded, 2).status == "closed"
+        await choose(pilot, "phone")
+        closed = ticket(seeded, 2)
+        assert closed.status == "closed" and closed.confirmation_channel == "phone"
 
 
 async def test_escalate_to_group(make_app: AppFactory, seeded: Store) -> None:
@@ -151,6 +156,9 @@ async def test_escalate_to_group(make_app: AppFactory, seeded: Store) -> None:
         await pilot.press("e")
         await settle(pilot)
         await choose(pilot, "L2 Network")
+        assert isinstance(app.screen, EscalationModal)  # review the handoff package
+        await pilot.press(*"needs L2", "ctrl+s")
+        await settle(pilot)
         escalated = ticket(seeded, 1)
         assert escalated.status == "escalated" and escalated.group_id is not None
 

@@ -186,6 +186,12 @@ def show(
     console.print(
         f"SLA {sla['state']}: respond by {sla['response_due']}, resolve by {sla['resolve_due']}"
     )
+    ola = detail["ola"]
+    if ola:
+        console.print(plain(f"{ola['policy']} {ola['state']}: resolve by {ola['resolve_due']}"))
+    if detail["resolution_code"]:
+        fcr = " (first-contact resolution)" if detail["fcr"] else ""
+        console.print(plain(f"resolution: {detail['resolution_code']}{fcr}", one_line=True))
     if detail["requester"]:
         console.print(plain(f"requester: {detail['requester']['name']}", one_line=True))
     for key, value in detail["facts"].items():
@@ -296,13 +302,29 @@ def status_(
     note_text: Annotated[
         str, typer.Option("--note", "-m", help="note; the resolution summary when resolving")
     ] = "",
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code", help="resolution code, required when resolving (e.g. solved_permanent)"
+        ),
+    ] = None,
     if_version: VersionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move a ticket to another status (resolved needs --note with the resolution)."""
+    """Move a ticket to another status (resolved needs --code and --note with the resolution)."""
+    from helpdesk_tui.services.closure import ClosureConfig
+
+    reopen_days = ClosureConfig.from_raw(state(ctx).settings.raw).reopen_days
     state(ctx).write(
         lambda session, actor: workflow.change_status(
-            session, actor, ticket_id, status, note=note_text, expected_version=if_version
+            session,
+            actor,
+            ticket_id,
+            status,
+            note=note_text,
+            code=code,
+            reopen_days=reopen_days,
+            expected_version=if_version,
         )
     )
     _done(ctx, ticket_id, as_json, f"ticket #{ticket_id} is now {sanitize(status)}")

@@ -12,7 +12,8 @@ from textual.widgets.selection_list import Selection
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
-from helpdesk_tui.screens.modals import ChoiceModal, TextModal, TextResult
+from helpdesk_tui.screens.escalation import ResolveModal, ResolveResult
+from helpdesk_tui.screens.modals import ChoiceModal
 from helpdesk_tui.services.sop import RUN_OUTCOMES, RunView, SopView
 from helpdesk_tui.text import plain
 from helpdesk_tui.widgets.header import DeskHeader
@@ -115,8 +116,9 @@ class SopRunScreen(DeskScreen[None]):
             if outcome is None:
                 return
             if outcome == "resolved":
+                # The SOP's fix is preselected as permanent; the agent may change the code.
                 self.app.push_screen(
-                    TextModal(_("Resolution summary for the ticket (required)")),
+                    ResolveModal(_("Resolve the ticket"), code="solved_permanent"),
                     lambda result: self.finish(outcome, result),
                 )
             else:
@@ -127,18 +129,20 @@ class SopRunScreen(DeskScreen[None]):
         )
         self.app.push_screen(ChoiceModal(_("How did it end?"), options, note=note), chosen)
 
-    def finish(self, outcome: str, resolution: TextResult | None) -> None:
-        """Finish the run; resolving also resolves the ticket with the summary."""
+    def finish(self, outcome: str, resolution: ResolveResult | None) -> None:
+        """Finish the run; resolving also resolves the ticket with the code and summary."""
         if outcome == "resolved" and resolution is None:
             return
-        self.save_finish(outcome, resolution.text if resolution else "")
+        self.save_finish(outcome, resolution)
 
     @work(thread=True, exclusive=True, group="sop-finish", exit_on_error=False)
-    def save_finish(self, outcome: str, summary: str) -> None:
+    def save_finish(self, outcome: str, resolution: ResolveResult | None) -> None:
         assert self.run is not None
         self.desk.finish_sop(self.run.id, outcome)
-        if outcome == "resolved":
-            self.desk.change_status(self.ticket_id, "resolved", note=summary)
+        if outcome == "resolved" and resolution is not None:
+            self.desk.change_status(
+                self.ticket_id, "resolved", note=resolution.summary, code=resolution.code
+            )
         self.app.call_from_thread(self.finished, outcome)
 
     def finished(self, outcome: str) -> None:

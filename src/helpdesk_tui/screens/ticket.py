@@ -15,11 +15,12 @@ from textual.widgets import Footer, RichLog, Static
 
 from helpdesk_tui.errors import HelpdeskError
 from helpdesk_tui.i18n import _
+from helpdesk_tui.screens import escalation as flows
 from helpdesk_tui.screens.base import DeskScreen
 from helpdesk_tui.screens.modals import ChoiceModal, ConflictModal, TextModal, TextResult
 from helpdesk_tui.services.matcher import Match
 from helpdesk_tui.services.tickets import NewTicket, StaleTicket
-from helpdesk_tui.services.triage_rules import TriageResult
+from helpdesk_tui.services.triage import Advice
 from helpdesk_tui.services.vocab import PRIORITIES
 from helpdesk_tui.text import plain
 from helpdesk_tui.widgets.formatting import PRIORITY_STYLES, SLA_STYLES, countdown
@@ -74,8 +75,10 @@ class TicketScreen(DeskScreen[None]):
         Binding("u", "use_sop", _("Run SOP"), id="ticket.sop"),
         Binding("k", "knowledge", _("Knowledge"), show=False, id="ticket.kb"),
         Binding("a", "write_article", _("Article from ticket"), show=False, id="ticket.article"),
-        Binding("x", "close", _("Close"), show=False, id="ticket.close"),
+        Binding("x", "close", _("Requester confirmed: close"), show=False, id="ticket.close"),
         Binding("o", "reopen", _("Reopen"), show=False, id="ticket.reopen"),
+        Binding("b", "hand_back", _("Hand back to L1"), show=False, id="ticket.hand_back"),
+        Binding("m", "ask", _("Ask for information"), show=False, id="ticket.ask"),
         Binding("r", "refresh", _("Refresh"), show=False, id="ticket.refresh"),
         Binding("escape,backspace,q", "back", _("Back"), id="ticket.back"),
     ]
@@ -84,7 +87,7 @@ class TicketScreen(DeskScreen[None]):
         super().__init__()
         self.ticket_id = ticket_id
         self.detail: dict[str, Any] | None = None
-        self.triage: TriageResult | None = None
+        self.triage: Advice | None = None
         self.matches: list[Match] = []
 
     def compose(self) -> ComposeResult:
@@ -130,7 +133,7 @@ class TicketScreen(DeskScreen[None]):
         self.load()
 
     def show(
-        self, detail: dict[str, Any], triage: TriageResult, now: datetime, matches: list[Match]
+        self, detail: dict[str, Any], triage: Advice, now: datetime, matches: list[Match]
     ) -> None:
         """Render the ticket. Every piece of outside text goes through `plain()`."""
         self.detail, self.triage, self.matches = detail, triage, matches
@@ -157,6 +160,10 @@ class TicketScreen(DeskScreen[None]):
             parts.append(
                 _("for") + " " + requester["name"] + (" (VIP)" if requester["vip"] else "")
             )
+        if detail.get("resolution_code"):
+            status.append(f" {detail['resolution_code']}", style="green")
+            if detail.get("fcr"):
+                status.append(" FCR", style="bold green")
         status.append("  ")
         status.append_text(plain(" · ".join(parts), one_line=True))
         self.query_one("#ticket-status", Static).update(status)
@@ -181,12 +188,24 @@ class TicketScreen(DeskScreen[None]):
     def sla_line(self, sla: dict[str, Any]) -> Text:
         """Response and resolution clocks with the state's colour."""
         line = Text()
-        line.append(_("respond by") + f" {_when(sla['response_due'])} ({sla['response_state']})")
+        ola = (self.detail or {}).get("ola")
+        running = bool(ola and not ola["stopped_at"])
+        if running and sla["response_state"] == "met":
+            line.append(_("responded"))  # room for the OLA at 80 columns
+        else:
+            line.append(
+                _("respond by") + f" {_when(sla['response_due'])} ({sla['response_state']})"
+            )
         line.append(" · ")
         line.append(_("resolve by") + f" {_when(sla['resolve_due'])}")
         state = "paused" if sla["paused"] else sla["state"]
         left = countdown(sla["remaining_seconds"]) if sla["remaining_seconds"] is not None else ""
         line.append(f"  {state} {left}", style=SLA_STYLES.get(state, ""))
+        if ola and running:
+            ola_state = "paused" if ola["paused"] else ola["state"]
+            ola_left = countdown(ola["remaining_seconds"])
+            line.append(" · OLA ")
+            line.append(f"{ola_state} {ola_left}", style=SLA_STYLES.get(ola_state, ""))
         return line
 
     def facts_text(self, detail: dict[str, Any]) -> Text:
@@ -212,12 +231,14 @@ class TicketScreen(DeskScreen[None]):
             text.append("\n")
         return text
 
-    def suggestions_text(self, triage: TriageResult, detail: dict[str, Any]) -> Text:
+    def suggestions_text(self, triage: Advice, detail: dict[str, Any]) -> Text:
         """Triage's category and priority with the reasons (SOP and KB matches come later)."""
         text = Text()
         text.append(_("Suggested") + "\n", style="bold underline")
         text.append(_("category") + ": ")
         text.append(triage.category or _("none"), style="bold")
+        if triage.low_confidence:
+            text.append(" ?", style="yellow")
         if triage.category and triage.category != detail["category"]:
             text.append(" ≠", style="yellow")
         text.append("\n" + _("priority") + ": ")
@@ -286,7 +307,9 @@ class TicketScreen(DeskScreen[None]):
     def action_take(self) -> None:
         """Take this ticket."""
         ticket_id = self.ticket_id
-        self.apply(_("The ticket is yours"), lambda _v: self.desk.take(ticket_id), versioned=False)
+        escalated = (self.detail or {}).get("status") == "escalated"
+        what = _("Accepted: the ticket is yours") if escalated else _("The ticket is yours")
+        self.apply(what, lambda _v: self.desk.take(ticket_id), versioned=False)
 
     def _log(self, kind: str, title: str) -> None:
         ticket_id = self.ticket_id
@@ -317,12 +340,14 @@ class TicketScreen(DeskScreen[None]):
         self._status("waiting_customer")
 
     def action_in_progress(self) -> None:
-        """Back to work (from waiting or escalated)."""
-        self._status("in_progress")
+        """Back to work (from waiting or escalated); back to `escalated` while with L2/L3."""
+        ola = (self.detail or {}).get("ola")
+        waiting = (self.detail or {}).get("status") == "waiting_customer"
+        self._status("escalated" if waiting and ola and not ola["stopped_at"] else "in_progress")
 
     def action_close(self) -> None:
-        """Close a resolved ticket."""
-        self._status("closed")
+        """The requester confirmed the resolution: record how, and close."""
+        flows.confirm_closure(self)
 
     def action_reopen(self) -> None:
         """Reopen a resolved ticket (asks why)."""
@@ -334,53 +359,20 @@ class TicketScreen(DeskScreen[None]):
         self.app.push_screen(TextModal(_("Why reopen it?"), multiline=False), done)
 
     def action_resolve(self) -> None:
-        """Resolve with a required resolution summary."""
-
-        def done(result: TextResult | None) -> None:
-            if result is not None:
-                self._status("resolved", result.text)
-
-        self.app.push_screen(TextModal(_("Resolution summary (required)")), done)
+        """Resolve with a resolution code and a summary (both required)."""
+        flows.resolve(self)
 
     def action_escalate(self) -> None:
-        """Hand the ticket to an L2/L3 group."""
-        groups = self.desk.support_groups()
-        ticket_id = self.ticket_id
+        """Escalate to an L2/L3 group or a supervisor, with a reviewed handoff package."""
+        flows.start_escalation(self)
 
-        def chosen(group: str | None) -> None:
-            if group is None:
-                return
+    def action_hand_back(self) -> None:
+        """Hand an escalated ticket back to first line with a note."""
+        flows.hand_back(self)
 
-            def change(version: int | None) -> None:
-                self.desk.escalate(ticket_id, group, expected_version=version)
-
-            self.apply(_("Escalated to") + f" {group}", change)
-
-        options = [(name, f"{name} (L{tier})") for name, tier in groups if tier > 1]
-        self.app.push_screen(
-            ChoiceModal(_("Escalate to which group?"), options, note=self.escalation_note()), chosen
-        )
-
-    def escalation_note(self) -> str:
-        """SLA time left and the `escalate_if` criteria of the SOPs in play."""
-        lines = []
-        if self.detail is not None:
-            sla = self.detail["sla"]
-            left = (
-                countdown(sla["remaining_seconds"]) if sla["remaining_seconds"] is not None else "-"
-            )
-            lines.append(
-                _("SLA")
-                + f": {sla['state']}, {left} "
-                + _("left")
-                + f" ({self.detail['priority']})"
-            )
-        sop_ids = [run.sop_id for run in self.desk.sop_runs(self.ticket_id)]
-        sop_ids += [m.id for m in self.matches if m.kind == "sop"][:1]
-        for sop_id in dict.fromkeys(sop_ids):
-            view = self.desk.sop_view(sop_id)
-            lines.append(_("Escalate if") + f" ({sop_id}): " + "; ".join(view.escalate_if))
-        return "\n".join(lines)
+    def action_ask(self) -> None:
+        """Ask the requester or first line for information."""
+        flows.ask_information(self)
 
     def _choose_with_reason(
         self,
@@ -494,9 +486,13 @@ class TicketScreen(DeskScreen[None]):
             "resolve": status in ("new", "in_progress", "waiting_customer", "escalated"),
             "waiting": status in ("new", "in_progress", "escalated"),
             "in_progress": status in ("waiting_customer", "escalated", "new"),
-            "escalate": status in ("new", "in_progress", "waiting_customer"),
+            "escalate": status in ("new", "in_progress", "waiting_customer", "escalated"),
             "close": status == "resolved",
-            "reopen": status == "resolved",
+            "reopen": status in ("resolved", "closed"),
+            # with a resolver group while its OLA clock runs (hierarchical has none)
+            "hand_back": bool(self.detail.get("ola") and not self.detail["ola"]["stopped_at"])
+            and status in ("escalated", "waiting_customer", "in_progress"),
+            "ask": status in ("new", "in_progress", "waiting_customer", "escalated"),
             "priority": status not in ("closed", "cancelled"),
             "category": status not in ("closed", "cancelled"),
         }

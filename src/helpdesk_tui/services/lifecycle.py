@@ -7,7 +7,9 @@ from typing import Final
 from helpdesk_tui.errors import HelpdeskError, invalid_choice
 from helpdesk_tui.services.vocab import STATUSES
 
-#: status -> statuses it may move to. `resolved -> in_progress` is a reopen.
+#: status -> statuses it may move to. `resolved/closed -> in_progress` is a reopen (only
+#: within the reopen window, services/closure.py). `resolved -> closed` happens through the
+#: requester's confirmation or auto-close, never as a plain status change (see workflow).
 TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     # First contact: a new ticket may be resolved straight away (FCR).
     "new": ("in_progress", "waiting_customer", "escalated", "resolved", "cancelled"),
@@ -18,7 +20,8 @@ TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     "escalated": ("in_progress", "waiting_customer", "resolved", "cancelled"),
     # Closure after the requester confirmed; reopen if the fix did not hold.
     "resolved": ("closed", "in_progress"),
-    "closed": (),
+    # A closed ticket reopens only within the reopen window, else a new ticket is recorded.
+    "closed": ("in_progress",),
     "cancelled": (),
 }
 
@@ -48,8 +51,8 @@ def check_transition(current: str, target: str) -> None:
 
 
 def is_reopen(current: str, target: str) -> bool:
-    """True for the move that reopens a resolved ticket."""
-    return current == "resolved" and target == "in_progress"
+    """True for the move that reopens a resolved or closed ticket."""
+    return current in ("resolved", "closed") and target == "in_progress"
 
 
 def permission_for(target: str) -> str:

@@ -1,7 +1,9 @@
 """Working a ticket: notes and calls, taking it, changing its facts and status.
 
 Every change locks the ticket, checks the version the agent saw (if given), writes one
-log entry per change and an audit row, all in the caller's transaction.
+log entry per change and an audit row, all in the caller's transaction. Escalating lives
+in `escalation` (re-exported here); an L2/L3 engineer's moves (accept = take, ask for
+information, hand back) are here with the other moves.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from sqlmodel import col
 
 from helpdesk_tui.errors import Conflict, NotFound, UsageError
 from helpdesk_tui.services.audit import record_audit
+from helpdesk_tui.services.closure import (
+    DEFAULT_REOPEN_DAYS,
+    check_resolution_code,
+    mark_resolved,
+    reopen,
+)
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.escalation import escalate_ticket as escalate_ticket
+from helpdesk_tui.services.escalation import shift_ola_for_pause, stop_ola
 from helpdesk_tui.services.lifecycle import check_transition, is_reopen, permission_for
 from helpdesk_tui.services.priority import impact_for_scope, priority_for
 from helpdesk_tui.services.requesters import find_or_create_requester
@@ -36,6 +46,7 @@ from helpdesk_tui.services.vocab import (
     PRIORITIES,
 )
 from helpdesk_tui.store.models import Agent, SupportGroup, Ticket
+from helpdesk_tui.store.models.escalation import Handoff
 from helpdesk_tui.store.types import utcnow
 
 #: Interaction kinds an agent adds by hand.
@@ -130,7 +141,14 @@ def take_ticket(
         )
     session.expire_all()
     ticket = lock_ticket(session, ticket_id)
-    log(session, actor, ticket_id, "assignment", f"taken by {actor.login}", now)
+    text = f"taken by {actor.login}"
+    if ticket.status == "escalated" and ticket.ola_due and ticket.ola_accepted_at is None:
+        # An engineer accepting an escalated ticket answers the OLA's response target. The
+        # status stays `escalated`: it says the ticket is with a resolver group, and the
+        # escalated view and the watcher keep seeing it; the assignee says who works it.
+        ticket.ola_accepted_at = now
+        text = f"accepted by {actor.login}"
+    log(session, actor, ticket_id, "assignment", text, now)
     record_audit(session, actor, "ticket.take", "ticket", ticket_id, {}, now=now)
     return ticket
 
@@ -142,46 +160,77 @@ def change_status(
     status: str,
     *,
     note: str = "",
+    code: str | None = None,
+    reopen_days: int = DEFAULT_REOPEN_DAYS,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Move a ticket through its lifecycle. Resolving needs a resolution summary (`note`)."""
+    """Move a ticket through its lifecycle.
+
+    Resolving needs a summary (`note`) and a resolution `code` (closure.RESOLUTION_CODES).
+    Closing is not a status change: the requester confirms (`closure.confirm_resolution`)
+    or the ticket closes itself. Reopening works within `reopen_days` of the resolution.
+    `escalated` here only returns a ticket a resolver group asked the customer about;
+    a new escalation goes through `escalate_ticket` with its handoff package.
+    """
     now = now or utcnow()
     ticket = lock_ticket(session, ticket_id, expected_version)
     old = ticket.status
     check_transition(old, status)
     actor.require(permission_for(status))
-    if status == "resolved" and not note.strip():
-        raise UsageError("resolving a ticket needs a resolution summary")
+    if status == "closed":
+        raise UsageError(
+            f"a resolved ticket closes when the requester confirms: `helpdesk ticket confirm "
+            f"{ticket_id} --via phone|mail|chat` (or by itself after the auto-close days)"
+        )
+    if status == "escalated" and not _with_resolver(session, ticket):
+        raise UsageError(
+            f"escalate with `helpdesk ticket escalate {ticket_id} --to GROUP --reason TEXT`"
+            " (it builds the handoff package)"
+        )
+    if status == "resolved":
+        if not note.strip():
+            raise UsageError("resolving a ticket needs a resolution summary")
+        code = check_resolution_code(code)
     terms = SlaBook.load(session).terms(ticket.priority)
     if old == "waiting_customer":
+        shift_ola_for_pause(session, ticket, now)
         resume_clock(ticket, terms, now)
     if status == "waiting_customer":
         pause_clock(ticket, now)
     if status == "resolved":
-        ticket.resolved_at = now
-        ticket.resolution = note.strip()
-    if status == "closed":
-        ticket.closed_at = now
+        assert code is not None
+        mark_resolved(ticket, actor, code, note.strip(), now)
+        stop_ola(ticket, now)
     if status == "cancelled":
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
-    if status == "escalated":
-        ticket.escalation_count += 1
+        stop_ola(ticket, now)
     if is_reopen(old, status):
-        ticket.reopen_count += 1
-        ticket.resolved_at = None
-        ticket.closed_at = None
+        reopen(session, ticket, now, reopen_days)
     _first_response(ticket, actor, now)
     ticket.status = status
     touch(ticket, now)
     verb = "reopened" if is_reopen(old, status) else f"{old} -> {status}"
+    if status == "resolved":
+        verb += f" [{code}]"
     text = verb + (f": {note.strip()}" if note.strip() else "")
     log(session, actor, ticket_id, "resolution" if status == "resolved" else "status", text, now)
     record_audit(
         session, actor, "ticket.status", "ticket", ticket_id, {"from": old, "to": status}, now=now
     )
     return ticket
+
+
+def _with_resolver(session: Session, ticket: Ticket) -> bool:
+    """True when the ticket's last handoff was an escalation (not a hand back)."""
+    kind = session.scalar(
+        sa.select(col(Handoff.kind))
+        .where(col(Handoff.ticket_id) == ticket.id)
+        .order_by(col(Handoff.id).desc())
+        .limit(1)
+    )
+    return kind is not None and kind != "handback"
 
 
 def update_ticket(
@@ -333,40 +382,3 @@ def _assign(
         actor.require("ticket.assign")
     ticket.assignee_id = new_id
     lines.append(("assignment", f"assigned to {login}" if login else "unassigned"))
-
-
-def escalate_ticket(
-    session: Session,
-    actor: Actor,
-    ticket_id: int,
-    group: str,
-    *,
-    reason: str = "",
-    expected_version: int | None = None,
-    now: datetime | None = None,
-) -> Ticket:
-    """Hand a ticket to an L2/L3 group: group set, assignee cleared, status escalated."""
-    actor.require("ticket.escalate")
-    now = now or utcnow()
-    gid = session.scalars(
-        sa.select(col(SupportGroup.id)).where(col(SupportGroup.name) == group)
-    ).first()
-    if gid is None:
-        names = list(
-            session.scalars(sa.select(col(SupportGroup.name)).order_by(col(SupportGroup.name)))
-        )
-        check_choice("group", group, names)
-    ticket = lock_ticket(session, ticket_id, expected_version)
-    check_transition(ticket.status, "escalated")
-    if ticket.status == "waiting_customer":
-        resume_clock(ticket, SlaBook.load(session).terms(ticket.priority), now)
-    ticket.group_id = gid
-    ticket.assignee_id = None
-    ticket.status = "escalated"
-    ticket.escalation_count += 1
-    _first_response(ticket, actor, now)
-    touch(ticket, now)
-    text = f"escalated to {group}" + (f": {reason.strip()}" if reason.strip() else "")
-    log(session, actor, ticket_id, "status", text, now)
-    record_audit(session, actor, "ticket.escalate", "ticket", ticket_id, {"group": group}, now=now)
-    return ticket

@@ -90,6 +90,22 @@ class Ticket(SQLModel, table=True):
     reopen_count: int = Field(default=0)
     escalation_count: int = Field(default=0)
     version: int = Field(default=1)
+    # Verified closure (issue 6). All nullable without defaults: bulk imports and demo
+    # data insert rows without them (store/bulk.py). Agent and policy ids here are soft
+    # references (no FOREIGN KEY): adding one to `ticket` on SQLite means rebuilding the
+    # table, which drops its FTS triggers and takes minutes on a million tickets.
+    resolution_code: str | None = Field(default=None, max_length=32)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmation_channel: str | None = Field(default=None, max_length=16)
+    # who had the ticket when it was resolved: a reopen returns it to them
+    previous_assignee_id: int | None = Field(default=None)
+    # OLA clock of the resolver group it was last escalated to (escalated_at is its start)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ola_policy_id: int | None = Field(default=None)
+    ola_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ola_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ola_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ola_stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Interaction(SQLModel, table=True):
