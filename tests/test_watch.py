@@ -16,7 +16,9 @@ def test_watcher_sees_other_commits(desk: Desk) -> None:
         assert watcher.changed() is False
         other = Store(desk.store.url.render_as_string(hide_password=False))
         other.run_write(
-            lambda s: create_ticket(s, desk.admin, NewTicket(title="disk full"), rules=RuleSet.default())
+            lambda s: create_ticket(
+                s, desk.admin, NewTicket(title="disk full"), rules=RuleSet.default()
+            )
         )
         other.dispose()
         assert watcher.changed() is True

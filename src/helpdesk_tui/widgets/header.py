@@ -33,6 +33,8 @@ class DeskHeader(Static):
         self.breach: NearestBreach | None = None
         self.now: datetime | None = None
         self.open_count: int | None = None
+        #: Unread notifications (SLA warnings, breaches, escalations); shown only when > 0.
+        self.unread = 0
 
     def show(
         self,
@@ -41,6 +43,7 @@ class DeskHeader(Static):
         breach: NearestBreach | None = None,
         now: datetime | None = None,
         open_count: int | None = None,
+        unread: int | None = None,
     ) -> None:
         """Update what the header shows and repaint once."""
         if presence is not None:
@@ -50,6 +53,8 @@ class DeskHeader(Static):
             self.breach = breach
         if open_count is not None:
             self.open_count = open_count
+        if unread is not None:
+            self.unread = unread
         self.update(self.header_text())
 
     def header_text(self) -> Text:
@@ -65,6 +70,8 @@ class DeskHeader(Static):
         )
         if self.open_count is not None:
             line.append(f"  {self.open_count:,} " + _("open"), style="dim")
+        if self.unread:
+            line.append(f"  🔔 {self.unread:,}", style="bold yellow")
         if self.now is not None:
             if self.breach is not None:
                 left = wall_countdown(self.breach.due, self.now)
