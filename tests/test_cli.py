@@ -96,10 +96,15 @@ def test_work_a_ticket(ready: str) -> None:
     assert run(ready, "ticket", "status", str(tid), "in_progress")[0] == 0
     code, _, err = run(ready, "ticket", "status", str(tid), "resolved")
     assert code == 2 and "resolution summary" in err
-    assert run(ready, "ticket", "status", str(tid), "resolved", "-m", "re-created profile")[0] == 0
+    code, _, err = run(ready, "ticket", "status", str(tid), "resolved", "-m", "re-created profile")
+    assert code == 2 and "--code" in err and "solved_permanent, solved_workaround" in err
+    assert len(err.strip().splitlines()) == 1
+    resolve = ["resolved", "-m", "re-created profile", "--code", "solved_permanent"]
+    assert run(ready, "ticket", "status", str(tid), *resolve)[0] == 0
     code, out, _ = run(ready, "ticket", "show", str(tid), "--json")
     detail = json.loads(out)
     assert detail["status"] == "resolved" and detail["assignee"] == os_login()
+    assert detail["resolution_code"] == "solved_permanent" and detail["fcr"] is False
     kinds = [e["kind"] for e in detail["log"]]
     assert kinds == ["created", "assignment", "note", "status", "status", "resolution"]
     assert detail["log"][2]["handle_seconds"] == 240

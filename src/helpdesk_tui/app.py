@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from helpdesk_tui.errors import Conflict, HelpdeskError
 from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.callbacks import CallbacksScreen
 from helpdesk_tui.screens.kb import KbScreen
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.sop_library import SopLibraryScreen
@@ -35,7 +36,12 @@ class HelpdeskApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "helpdesk"
-    MODES = {"queue": QueueScreen, "sops": SopLibraryScreen, "kb": KbScreen}
+    MODES = {
+        "queue": QueueScreen,
+        "sops": SopLibraryScreen,
+        "kb": KbScreen,
+        "callbacks": CallbacksScreen,
+    }
     DEFAULT_MODE = "queue"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -45,6 +51,10 @@ class HelpdeskApp(App[None]):
         Binding("f3", "switch_mode('queue')", _("Queue"), show=False, id="app.queue"),
         Binding("f4", "switch_mode('sops')", _("SOP library"), show=False, id="app.sops"),
         Binding("f5", "switch_mode('kb')", _("Knowledge base"), show=False, id="app.kb"),
+        Binding("f6", "notifications", _("Notifications"), show=False, id="app.notifications"),
+        Binding(
+            "f7", "switch_mode('callbacks')", _("Callbacks due"), show=False, id="app.callbacks"
+        ),
     ]
 
     def __init__(
@@ -69,12 +79,15 @@ class HelpdeskApp(App[None]):
         self.open_count: int | None = None
         #: Bumped every time another agent's change is noticed; screens watch it.
         self.data_generation = 0
+        #: My unread notifications, for the header's bell.
+        self.unread_count = 0
 
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
         self.load_presence()
         self.sync_sops()
+        self.load_unread()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.poll_changes)
         if self.header_seconds > 0:
@@ -127,6 +140,7 @@ class HelpdeskApp(App[None]):
     def data_changed(self) -> None:
         """Another agent (or this one) changed data: screens reload what they show."""
         self.data_generation += 1
+        self.load_unread()
         for screen in self.screen_stack:
             refresh = getattr(screen, "on_data_changed", None)
             if refresh is not None:
@@ -183,7 +197,27 @@ class HelpdeskApp(App[None]):
             breach=self.breach,
             now=self.breach_checked_at,
             open_count=self.open_count,
+            unread=self.unread_count,
         )
+
+    # -- notifications --------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="unread", exit_on_error=False)
+    def load_unread(self) -> None:
+        """Count my unread notifications (one partial-index lookup) for the header."""
+        count = self.desk.unread_count()
+        self.call_from_thread(self._unread_loaded, count)
+
+    def _unread_loaded(self, count: int) -> None:
+        if count != self.unread_count:
+            self.unread_count = count
+            self.refresh_headers()
+
+    def action_notifications(self) -> None:
+        """Show my notifications (SLA warnings, breaches, escalations)."""
+        from helpdesk_tui.screens.notifications import NotificationsScreen
+
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen())
 
     def open_ticket(self, ticket_id: int) -> None:
         """Push the ticket screen on the current stack."""
@@ -237,6 +271,7 @@ def run_app(cli: Any) -> None:
     settings = cli.settings
     store = cli.store()
     desk = DeskService(store, os_login(), as_login=cli.as_login, rules=load_rules_for(settings))
+    desk.configure_surveys(settings.raw)
     desk.actor  # noqa: B018 - fail early, before the screen switches, if we are no agent
     mouse_setting = settings.ui.get("mouse")
     mouse = bool(mouse_setting) if mouse_setting is not None else not ssh_session()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from helpdesk_tui.screens.escalation import ResolveModal
 from helpdesk_tui.screens.kb import KbArticleScreen, KbEditScreen, KbScreen
-from helpdesk_tui.screens.modals import ChoiceModal, TextModal
+from helpdesk_tui.screens.modals import ChoiceModal
 from helpdesk_tui.screens.sop_library import SopLibraryScreen
 from helpdesk_tui.screens.sop_run import SopRunScreen
 from helpdesk_tui.screens.ticket import TicketScreen
@@ -53,7 +54,7 @@ async def test_ticket_suggests_the_right_sop_and_runs_it(
         assert isinstance(app.screen, ChoiceModal)
         await pilot.press("enter")  # resolved is first
         await settle(pilot)
-        assert isinstance(app.screen, TextModal)
+        assert isinstance(app.screen, ResolveModal)  # code preselected: solved_permanent
         await pilot.press(*"reset the VPN profile", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
@@ -144,10 +145,24 @@ async def test_article_from_resolved_ticket(make_app: AppFactory, seeded: Store)
         await pilot.press("a")  # not resolved yet: a clear message
         await settle(pilot)
         assert any("resolved" in n.message for n in app._notifications)
-        await pilot.press("s", *"rebuilt the OST file", "ctrl+s")
+        await pilot.press("s", "enter", "down", "enter", *"rebuilt the OST file", "ctrl+s")
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, KbEditScreen)
         assert "rebuilt the OST file" in editor.current().body
+
+
+async def test_callbacks_mode_is_one_key_away(make_app: AppFactory) -> None:
+    from helpdesk_tui.screens.callbacks import CallbacksScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbacksScreen)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert not isinstance(app.screen, CallbacksScreen)

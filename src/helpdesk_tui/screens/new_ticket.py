@@ -19,7 +19,7 @@ from helpdesk_tui.screens.modals import TextModal, TextResult
 from helpdesk_tui.services.desk import RequesterHit
 from helpdesk_tui.services.matcher import Match
 from helpdesk_tui.services.tickets import NewTicket
-from helpdesk_tui.services.triage_rules import TriageResult
+from helpdesk_tui.services.triage import Advice
 from helpdesk_tui.services.vocab import CHANNELS, IMPACT_SCOPES, KINDS, PRIORITIES
 from helpdesk_tui.text import plain
 from helpdesk_tui.widgets.header import DeskHeader
@@ -46,7 +46,7 @@ class NewTicketScreen(DeskScreen[None]):
         super().__init__()
         self.hits: list[RequesterHit] = []
         self.requester: RequesterHit | None = None
-        self.suggestion: TriageResult | None = None
+        self.suggestion: Advice | None = None
         #: Fields the agent chose by hand; triage no longer overwrites them.
         self.touched: set[str] = set()
 
@@ -209,7 +209,7 @@ class NewTicketScreen(DeskScreen[None]):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_triage, result, matches)
 
-    def show_triage(self, result: TriageResult, matches: list[Match] | None = None) -> None:
+    def show_triage(self, result: Advice, matches: list[Match] | None = None) -> None:
         """Prefill category and priority (unless the agent chose them) and show why."""
         self.suggestion = result
         for name, value in (("category", result.category), ("priority", result.priority)):
@@ -219,6 +219,10 @@ class NewTicketScreen(DeskScreen[None]):
         text = Text()
         text.append(_("Suggested") + ": ", style="bold")
         text.append(f"{result.category or _('no category')} · {result.priority}")
+        if result.category and result.source == "model":
+            text.append(f" ({result.confidence:.0%})", style="dim")
+        if result.low_confidence:
+            text.append(" — " + _("low confidence: check the category"), style="yellow")
         for reason in result.reasons[:2]:
             text.append("\n· ", style="dim")
             text.append_text(plain(reason.text, "dim", one_line=True))

@@ -7,6 +7,7 @@ open while an agent types (DESIGN §4).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,17 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.services import queue, rbac, views, workflow
+from helpdesk_tui.errors import HelpdeskError
+from helpdesk_tui.services import closure, escalation, queue, rbac, views, workflow
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk_knowledge import KnowledgeDesk
+from helpdesk_tui.services.desk_surveys import SurveyDesk
+from helpdesk_tui.services.learning import active_model_info, load_active_model
 from helpdesk_tui.services.queue import PageKey, QueuePage, QueueQuery
 from helpdesk_tui.services.sla import SlaBook
-from helpdesk_tui.services.tickets import NewTicket, active_categories, create_ticket, triage_ticket
-from helpdesk_tui.services.triage_rules import RuleSet, TriageResult
+from helpdesk_tui.services.tickets import NewTicket, active_categories, create_ticket, triage_input
+from helpdesk_tui.services.triage import Advice, Triage
+from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.models import Agent, Requester, SupportGroup, Ticket
 from helpdesk_tui.store.types import utcnow
 from helpdesk_tui.store.watch import ChangeWatcher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class NearestBreach:
     due: datetime
 
 
-class DeskService(KnowledgeDesk):
+class DeskService(KnowledgeDesk, SurveyDesk):
     """Everything the screens ask of the desk, for one acting agent."""
 
     def __init__(
@@ -62,13 +69,18 @@ class DeskService(KnowledgeDesk):
         rules: RuleSet | None = None,
         clock: Callable[[], datetime] = utcnow,
         sop_dir: Path | None = None,
+        closure_config: closure.ClosureConfig | None = None,
     ) -> None:
         self.store = store
+        self._closure = closure_config
         self.sop_dir = sop_dir
         self._knowledge_init()
         self._login = login
         self._as_login = as_login
         self.rules = rules or RuleSet.default()
+        self._engine = Triage(self.rules)
+        #: Version of the learned model in `_engine`; -1 = not looked yet, None = no model.
+        self._model_version: int | None = -1
         self.clock = clock
         self._actor: Actor | None = None
         self._book: SlaBook | None = None
@@ -161,9 +173,8 @@ class DeskService(KnowledgeDesk):
 
     def create_ticket(self, data: NewTicket) -> int:
         """Record a ticket; returns its id."""
-        ticket = self._write(
-            lambda s, a: create_ticket(s, a, data, rules=self.rules, now=self.now())
-        )
+        engine = self.triage_engine()
+        ticket = self._write(lambda s, a: create_ticket(s, a, data, rules=engine, now=self.now()))
         assert ticket.id is not None
         return int(ticket.id)
 
@@ -181,10 +192,26 @@ class DeskService(KnowledgeDesk):
         """Take the ticket (Conflict if someone else has it)."""
         self._write(lambda s, a: workflow.take_ticket(s, a, ticket_id, now=self.now()))
 
+    @property
+    def closure(self) -> closure.ClosureConfig:
+        """The `[closure]` settings (auto-close and reopen days), read once from config."""
+        if self._closure is None:
+            from helpdesk_tui.config import Settings
+
+            self._closure = closure.ClosureConfig.from_raw(Settings.load().raw)
+        return self._closure
+
     def change_status(
-        self, ticket_id: int, status: str, *, note: str = "", expected_version: int | None = None
+        self,
+        ticket_id: int,
+        status: str,
+        *,
+        note: str = "",
+        code: str | None = None,
+        expected_version: int | None = None,
     ) -> None:
-        """Move the ticket through its lifecycle."""
+        """Move the ticket through its lifecycle (resolving needs a code and a summary)."""
+        reopen_days = self.closure.reopen_days
         self._write(
             lambda s, a: workflow.change_status(
                 s,
@@ -192,9 +219,17 @@ class DeskService(KnowledgeDesk):
                 ticket_id,
                 status,
                 note=note,
+                code=code,
+                reopen_days=reopen_days,
                 expected_version=expected_version,
                 now=self.now(),
             )
+        )
+
+    def confirm(self, ticket_id: int, via: str, *, note: str = "") -> None:
+        """Record the requester's confirmation of the resolution and close the ticket."""
+        self._write(
+            lambda s, a: closure.confirm_resolution(s, a, ticket_id, via, note=note, now=self.now())
         )
 
     def update(
@@ -219,19 +254,55 @@ class DeskService(KnowledgeDesk):
         )
 
     def escalate(
-        self, ticket_id: int, group: str, *, reason: str = "", expected_version: int | None = None
+        self,
+        ticket_id: int,
+        group: str | None,
+        *,
+        reason: str,
+        package: str | None = None,
+        to_supervisor: bool = False,
+        expected_version: int | None = None,
     ) -> None:
-        """Hand the ticket to an L2/L3 group."""
+        """Escalate to an L2/L3 group, or (`group` None, `to_supervisor`) to a supervisor."""
         self._write(
-            lambda s, a: workflow.escalate_ticket(
+            lambda s, a: escalation.escalate_ticket(
                 s,
                 a,
                 ticket_id,
                 group,
                 reason=reason,
+                package=package,
+                to_supervisor=to_supervisor,
                 expected_version=expected_version,
                 now=self.now(),
             )
+        )
+
+    def handoff_draft(self, ticket_id: int, sop_ids: tuple[str, ...] = ()) -> str:
+        """The generated handoff package, for the agent to review before escalating."""
+        with self.store.read() as session:
+            return views.handoff_package(session, self.actor, ticket_id, self.now(), sop_ids)
+
+    def escalation_brief(self, ticket_id: int, sop_ids: tuple[str, ...] = ()) -> list[str]:
+        """SLA terms, time left and the escalate_if criteria, as lines."""
+        with self.store.read() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return []
+            return views.escalation_brief(session, ticket, self.now(), sop_ids).lines()
+
+    def hand_back(self, ticket_id: int, note: str, *, expected_version: int | None = None) -> None:
+        """Hand an escalated ticket back to first line with a note."""
+        self._write(
+            lambda s, a: escalation.hand_back(
+                s, a, ticket_id, note, expected_version=expected_version, now=self.now()
+            )
+        )
+
+    def ask(self, ticket_id: int, whom: str, text: str) -> None:
+        """Ask the requester (waiting_customer) or first line for information."""
+        self._write(
+            lambda s, a: escalation.ask_information(s, a, ticket_id, whom, text, now=self.now())
         )
 
     def support_groups(self) -> list[tuple[str, int]]:
@@ -250,9 +321,27 @@ class DeskService(KnowledgeDesk):
         with self.store.read() as session:
             return active_categories(session)
 
-    def triage(self, data: NewTicket, *, vip: bool = False) -> TriageResult:
-        """Triage suggestions (category, priority, reasons) for what is typed so far."""
-        return triage_ticket(self.rules, data, self.categories(), vip=vip)
+    def triage_engine(self) -> Triage:
+        """Rules plus the desk's active learned model (reloaded when a newer one is trained).
+
+        Loading imports numpy lazily: call from a worker, never on the UI thread.
+        """
+        with self.store.read() as session:
+            info = active_model_info(session)
+            version = info.version if info else None
+            if version != self._model_version:
+                model = None
+                if info is not None:
+                    try:
+                        model = load_active_model(session)
+                    except HelpdeskError as exc:  # e.g. the [ml] extra is not installed
+                        log.warning("learned category model not used: %s", exc)
+                self._engine, self._model_version = Triage(self.rules, model), version
+        return self._engine
+
+    def triage(self, data: NewTicket, *, vip: bool = False) -> Advice:
+        """Category and priority suggestions (rules + learned model) with reasons."""
+        return self.triage_engine().evaluate(triage_input(data, vip), self.categories())
 
     def find_requesters(self, text: str, limit: int = 6) -> list[RequesterHit]:
         """Requesters matching `text` by name, phone or e-mail (rapidfuzz), best first."""
@@ -320,6 +409,27 @@ class DeskService(KnowledgeDesk):
     def open_count(self) -> int:
         """Open tickets in the desk (for the header)."""
         return self.queue_count(QueueQuery(view="open"))
+
+    # -- notifications (SLA monitoring) ---------------------------------------------
+    def unread_count(self) -> int:
+        """My unread notifications (one index lookup: cheap enough for every poll)."""
+        from helpdesk_tui.services import monitor
+
+        with self.store.read() as session:
+            return monitor.unread_count(session, self.actor)
+
+    def notifications(self, *, unread_only: bool = False) -> list[Any]:
+        """My notifications (`monitor.NotificationRow`), unread first, newest first."""
+        from helpdesk_tui.services import monitor
+
+        with self.store.read() as session:
+            return list(monitor.list_notifications(session, self.actor, unread_only=unread_only))
+
+    def mark_read(self, ids: list[int] | None) -> int:
+        """Mark my notifications `ids` (None: all of them) read; returns how many changed."""
+        from helpdesk_tui.services import monitor
+
+        return int(self._write(lambda s, a: monitor.mark_read(s, a, ids, now=self.now())))
 
     def close(self) -> None:
         """Release the change watcher's connection."""

@@ -60,7 +60,10 @@ def triage_report(
     """Compare suggested and final categories of tickets closed in [since, until)."""
     actor.require("report.view")
     query = sa.select(
-        col(Ticket.id), col(Ticket.suggested_category), col(Ticket.category), col(Ticket.created_by_id)
+        col(Ticket.id),
+        col(Ticket.suggested_category),
+        col(Ticket.category),
+        col(Ticket.created_by_id),
     ).where(col(Ticket.status) == "closed")
     if since is not None:
         query = query.where(col(Ticket.closed_at) >= since)
@@ -70,7 +73,7 @@ def triage_report(
     suggested = [r for r in rows if r[1]]
     overridden = [r for r in suggested if r[1] != r[2]]
     # Who overrode: the agent of the last category change on the ticket, else its recorder.
-    changer: dict[int, int | None] = {}
+    changer: dict[int, int | None] = {}  # ticket id -> agent id
     ids = [r[0] for r in overridden]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -80,17 +83,20 @@ def triage_report(
             .order_by(col(Interaction.id))
         ):
             changer[ticket_id] = agent_id
-    logins = dict(session.execute(sa.select(col(Agent.id), col(Agent.login))).all())
+    logins: dict[int | None, str] = {
+        agent_id: login
+        for agent_id, login in session.execute(sa.select(col(Agent.id), col(Agent.login)))
+    }
     by_agent: Counter[str] = Counter()
     for r in overridden:
-        agent_id = changer.get(r[0], r[3])
-        by_agent[logins.get(agent_id, "unknown") if agent_id else "unknown"] += 1
+        ticket_id = int(r[0] or 0)
+        by_agent[logins.get(changer.get(ticket_id, r[3]), "unknown")] += 1
     totals: Counter[str] = Counter(r[2] for r in suggested)
     overrides: Counter[str] = Counter(r[2] for r in overridden)
     by_category = {
         cat: {"tickets": totals[cat], "overridden": overrides[cat]} for cat in sorted(totals)
     }
-    pairs = Counter((r[1], r[2]) for r in overridden)
+    pairs = Counter((str(r[1]), r[2]) for r in overridden)
     return TriageReport(
         since=since,
         until=until,

@@ -16,6 +16,7 @@ from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.priority import impact_for_scope, more_severe, priority_for
 from helpdesk_tui.services.requesters import find_or_create_requester
 from helpdesk_tui.services.sla import SlaBook, start_clock
+from helpdesk_tui.services.triage import Triage
 from helpdesk_tui.services.triage_rules import RuleSet, TriageInput, TriageResult
 from helpdesk_tui.services.vocab import CHANNELS, IMPACT_SCOPES, KINDS, LEVELS, PRIORITIES
 from helpdesk_tui.store.models import Agent, Category, Interaction, SupportGroup, Ticket
@@ -93,21 +94,25 @@ def log(
     return entry
 
 
-def triage_ticket(
-    rules: RuleSet, data: NewTicket, categories: list[str], vip: bool = False
-) -> TriageResult:
-    """Run the triage rules over what the agent recorded."""
-    return rules.evaluate(
-        TriageInput(
-            title=data.title,
-            body=data.body,
-            vip=vip,
-            affected_users=data.affected_users,
-            affected_system=data.affected_system,
-            impact_scope=data.impact_scope,
-        ),
-        categories,
+def triage_input(data: NewTicket, vip: bool = False) -> TriageInput:
+    """What triage looks at, from what the agent recorded."""
+    return TriageInput(
+        title=data.title,
+        body=data.body,
+        vip=vip,
+        affected_users=data.affected_users,
+        affected_system=data.affected_system,
+        impact_scope=data.impact_scope,
     )
+
+
+def triage_ticket(
+    rules: RuleSet | Triage, data: NewTicket, categories: list[str], vip: bool = False
+) -> TriageResult:
+    """Run triage (rules, plus the learned model when given a Triage) over a new ticket."""
+    if isinstance(rules, Triage):
+        return rules.evaluate(triage_input(data, vip), categories).result
+    return rules.evaluate(triage_input(data, vip), categories)
 
 
 def _group_id(session: Session, name: str | None) -> int | None:
@@ -128,7 +133,7 @@ def create_ticket(
     actor: Actor,
     data: NewTicket,
     *,
-    rules: RuleSet,
+    rules: RuleSet | Triage,
     now: datetime | None = None,
 ) -> Ticket:
     """Record a ticket: validate, triage, start the SLA clock, log and audit it."""

@@ -88,7 +88,8 @@ class Triage:
         guess = self.model.suggest(f"{item.title}\n{item.body}".strip())
         known = guess.category in categories
         sure = guess.confidence >= LOW_CONFIDENCE and known
-        note = f"learned from {self.model.info.n_samples:,} closed tickets: {guess.category} {guess.confidence:.2f}"
+        learned = f"learned from {self.model.info.n_samples:,} closed tickets"
+        note = f"{learned}: {guess.category} {guess.confidence:.2f}"
         if not known:
             note += " (not an active category)"
         elif not sure:

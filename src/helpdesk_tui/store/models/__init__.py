@@ -4,8 +4,8 @@ from helpdesk_tui.store.models import escalation as escalation
 from helpdesk_tui.store.models import monitoring as monitoring
 from helpdesk_tui.store.models import surveys as surveys
 from helpdesk_tui.store.models.audit import Audit
-from helpdesk_tui.store.models.learning import CategoryModelRow
 from helpdesk_tui.store.models.knowledge import KbArticle, KbUse, KbVote, SopEntry, SopRun
+from helpdesk_tui.store.models.learning import CategoryModelRow
 from helpdesk_tui.store.models.people import (
     Agent,
     AgentRole,

@@ -15,7 +15,6 @@ from alembic import op
 
 import helpdesk_tui.store.types
 
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None

@@ -1,0 +1,1 @@
+"""End-to-end tests: the real `helpdesk` command in a pseudo-terminal."""
