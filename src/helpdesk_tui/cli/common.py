@@ -148,6 +148,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def parse_when(value: str | None, what: str = "time") -> datetime | None:
+    """An ISO date/time from the command line; naive means local time. One-line error."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{what}: not an ISO date/time: {value!r} (e.g. 2026-11-29T09:30)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
 def is_terminal() -> bool:
     """True when stdout is a terminal (progress bars only then)."""
     return sys.stdout.isatty()

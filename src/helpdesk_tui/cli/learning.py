@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from helpdesk_tui.cli.common import print_json, print_records, state
+from helpdesk_tui.cli.common import parse_when, print_json, print_records, state
 from helpdesk_tui.cli.triage import app as triage_app
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import learning
@@ -166,16 +165,6 @@ def batch(ctx: typer.Context, file: Path) -> None:
             writer.writerow([row_id, suggestion.category, f"{suggestion.confidence:.4f}"])
 
 
-def _when(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--{name}: not an ISO date/time: {value!r} (e.g. 2026-11-01)") from None
-    return parsed if parsed.tzinfo else parsed.astimezone()
-
-
 @report_app.command("triage")
 def report_triage(
     ctx: typer.Context,
@@ -184,7 +173,7 @@ def report_triage(
     as_json: JsonOpt = False,
 ) -> None:
     """How often intake suggestions matched the category tickets were closed under."""
-    start, end = _when(since, "since"), _when(until, "until")
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
     report = state(ctx).read(
         lambda session, actor: triage_report(session, actor, since=start, until=end)
     )

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import parse_when, print_json, print_records, state, stdout
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import surveys
 from helpdesk_tui.services.context import Actor
@@ -35,16 +35,6 @@ def register(root: typer.Typer) -> None:
 def _questions(ctx: typer.Context) -> tuple[surveys.Question, ...]:
     """The questionnaire from config.toml (validated: a mistake is exit 2)."""
     return surveys.questionnaire_from_config(state(ctx).settings.raw)
-
-
-def _parse_time(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{what}: not an ISO date/time: {value!r} (e.g. 2026-11-01)") from None
-    return parsed if parsed.tzinfo else parsed.astimezone()
 
 
 def _local(value: str | None) -> str:
@@ -77,7 +67,7 @@ def plan_add(
 ) -> None:
     """Plan satisfaction callbacks for a share of closed tickets."""
     hours = surveys.parse_delay(delay)
-    start = _parse_time(since, "--since")
+    start = parse_when(since, "--since")
     view = state(ctx).write(
         lambda session, actor: surveys.add_plan(
             session,
@@ -312,7 +302,7 @@ def results(
 ) -> None:
     """CSAT from the callbacks: response rate and average score per question."""
     questions = _questions(ctx)
-    start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
 
     def work(session: Session, actor: Actor) -> dict[str, Any]:
         return surveys.survey_results(session, actor, questions=questions, since=start, until=end)

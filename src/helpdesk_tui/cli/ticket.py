@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import parse_when, print_json, print_records, state, stdout
 from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import UsageError, invalid_choice
 from helpdesk_tui.services import views, workflow
@@ -37,16 +37,6 @@ def load_rules_for(settings: Settings) -> RuleSet:
 def load_rules(ctx: typer.Context) -> RuleSet:
     """The triage rules for this invocation's settings."""
     return load_rules_for(state(ctx).settings)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"not an ISO date/time: {value!r} (e.g. 2026-11-29T09:30)") from None
-    return parsed if parsed.tzinfo else parsed.astimezone()
 
 
 def _summary(ticket_id: int, ctx: typer.Context) -> dict[str, Any]:
@@ -99,7 +89,7 @@ def new(
         affected_system=system,
         error_codes=error_codes,
         tried=tried,
-        occurred_at=_parse_time(occurred_at),
+        occurred_at=parse_when(occurred_at, "--occurred-at"),
         group=group,
     )
     rules = load_rules(ctx)

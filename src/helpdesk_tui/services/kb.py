@@ -25,7 +25,7 @@ from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.tickets import active_categories, get_ticket, lock_ticket, log, touch
 from helpdesk_tui.store.models import Agent, Audit, KbArticle, KbUse, KbVote
-from helpdesk_tui.store.search import search_tokens
+from helpdesk_tui.store.search import matching_ids
 from helpdesk_tui.store.types import pk, utcnow
 
 STATUSES: Final = ("draft", "published", "retired")
@@ -285,26 +285,7 @@ def list_articles(
 
 def kb_matching_ids(dialect: str, text: str, limit: int = 2000) -> sa.Select[Any] | None:
     """Article ids matching `text` in title or body (FTS5 / tsvector), newest first."""
-    from helpdesk_tui.store.search import fts5_query, tsquery
-
-    tokens = search_tokens(text)
-    if not tokens:
-        return None
-    if dialect == "sqlite":
-        fts = sa.table("kb_fts", sa.column("rowid"))
-        return (
-            sa.select(fts.c.rowid.label("id"))
-            .where(sa.text("kb_fts MATCH :q").bindparams(q=fts5_query(tokens)))
-            .order_by(fts.c.rowid.desc())
-            .limit(limit)
-        )
-    table = sa.table("kb_article", sa.column("id"))
-    return (
-        sa.select(table.c.id)
-        .where(sa.text("search @@ to_tsquery('simple', :q)").bindparams(q=tsquery(tokens)))
-        .order_by(table.c.id.desc())
-        .limit(limit)
-    )
+    return matching_ids(dialect, text, table="kb_article", fts_table="kb_fts", limit=limit)
 
 
 def contribution(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:

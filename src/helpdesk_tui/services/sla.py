@@ -188,6 +188,21 @@ def resume_clock(ticket: Ticket, terms: SlaTerms, now: datetime) -> None:
     )
 
 
+def format_duration(seconds: float | None) -> str:
+    """A compact signed duration for SLA clocks: `2d04h`, `3h05m`, `12m`, `-1h20m`."""
+    if seconds is None:
+        return "--"
+    sign = "-" if seconds < 0 else ""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{mins:02d}m"
+    return f"{sign}{mins}m"
+
+
 def _state(used: float) -> str:
     if used >= 1.0:
         return "breached"

@@ -19,7 +19,7 @@ from helpdesk_tui.errors import NotFound
 from helpdesk_tui.services.closure import first_contact_resolution
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.escalation import PACKAGE_NOTE, ola_state
-from helpdesk_tui.services.sla import SlaBook, SlaStatus, sla_status, ticket_sla
+from helpdesk_tui.services.sla import SlaBook, SlaStatus, format_duration, sla_status, ticket_sla
 from helpdesk_tui.services.sop import get_sop, runs_of_ticket
 from helpdesk_tui.services.tickets import get_ticket
 from helpdesk_tui.services.vocab import OPEN_STATUSES
@@ -275,19 +275,6 @@ def _utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
-def _duration(seconds: float | None) -> str:
-    """`3h05m`, `2d04h`, `-12m` (the services' own copy: widgets may import Textual)."""
-    if seconds is None:
-        return "-"
-    sign = "-" if seconds < 0 else ""
-    minutes = int(abs(seconds) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d{hours:02d}h"
-    return f"{sign}{hours}h{mins:02d}m" if hours else f"{sign}{mins}m"
-
-
 # -- the handoff package --------------------------------------------------------------
 @dataclass(frozen=True)
 class EscalationBrief:
@@ -316,7 +303,7 @@ def escalation_brief(
     line = (
         f"SLA {terms.name} ({ticket.priority}): respond {int(terms.response_s // 60)} min,"
         f" resolve {int(terms.resolve_s // 60)} min ({terms.calendar.name}); resolve by"
-        f" {_utc(sla.resolve_due)}: {state}, {_duration(sla.remaining_s)} left"
+        f" {_utc(sla.resolve_due)}: {state}, {format_duration(sla.remaining_s)} left"
     )
     ids = [run.sop_id for run in runs_of_ticket(session, pk(ticket))] + list(sop_ids)
     criteria: list[tuple[str, list[str]]] = []

@@ -37,26 +37,34 @@ def tsquery(tokens: list[str]) -> str:
     return " & ".join(parts)
 
 
-def matching_ticket_ids(dialect: str, text: str, limit: int = 2000) -> sa.Select[Any] | None:
-    """A SELECT of ticket ids whose title or body match `text`, newest first, at most `limit`.
+def matching_ids(
+    dialect: str, text: str, *, table: str, fts_table: str, limit: int = 2000
+) -> sa.Select[Any] | None:
+    """A SELECT of ids of `table` whose title or body match `text`, newest first.
 
-    Returns None when `text` has no words (nothing to search for).
+    SQLite searches the FTS5 table `fts_table`; PostgreSQL the table's generated `search`
+    tsvector column. Returns None when `text` has no words (nothing to search for).
     """
     tokens = search_tokens(text)
     if not tokens:
         return None
     if dialect == "sqlite":
-        fts = sa.table("ticket_fts", sa.column("rowid"))
+        fts = sa.table(fts_table, sa.column("rowid"))
         return (
             sa.select(fts.c.rowid.label("id"))
-            .where(sa.text("ticket_fts MATCH :q").bindparams(q=fts5_query(tokens)))
+            .where(sa.text(f"{fts_table} MATCH :q").bindparams(q=fts5_query(tokens)))
             .order_by(fts.c.rowid.desc())
             .limit(limit)
         )
-    ticket = sa.table("ticket", sa.column("id"), sa.column("search"))
+    rows = sa.table(table, sa.column("id"), sa.column("search"))
     return (
-        sa.select(ticket.c.id)
+        sa.select(rows.c.id)
         .where(sa.text("search @@ to_tsquery('simple', :q)").bindparams(q=tsquery(tokens)))
-        .order_by(ticket.c.id.desc())
+        .order_by(rows.c.id.desc())
         .limit(limit)
     )
+
+
+def matching_ticket_ids(dialect: str, text: str, limit: int = 2000) -> sa.Select[Any] | None:
+    """Ticket ids matching `text` (the queue's search box), newest first."""
+    return matching_ids(dialect, text, table="ticket", fts_table="ticket_fts", limit=limit)

@@ -7,6 +7,10 @@ from datetime import datetime
 from rich.text import Text
 
 from helpdesk_tui.i18n import _
+from helpdesk_tui.services.sla import format_duration
+
+#: Business or wall time left, compact (`3h05m`); the services' formatter.
+countdown = format_duration
 
 SLA_STYLES = {
     "ok": "green",
@@ -41,21 +45,6 @@ STATUS_LABELS = {
     "closed": _("closed"),
     "cancelled": _("cancelled"),
 }
-
-
-def countdown(seconds: float | None) -> str:
-    """A compact signed duration: `2d04h`, `3h05m`, `12m`, `-1h20m`."""
-    if seconds is None:
-        return "--"
-    sign = "-" if seconds < 0 else ""
-    minutes = int(abs(seconds) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d{hours:02d}h"
-    if hours:
-        return f"{sign}{hours}h{mins:02d}m"
-    return f"{sign}{mins}m"
 
 
 def wall_countdown(due: datetime | None, now: datetime) -> str:
