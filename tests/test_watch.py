@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.engine import Store
@@ -21,7 +23,13 @@ def test_watcher_sees_other_commits(desk: Desk) -> None:
             )
         )
         other.dispose()
-        assert watcher.changed() is True
+        # PostgreSQL delivers NOTIFY asynchronously after the commit: poll as the app does.
+        deadline = time.monotonic() + 3.0
+        seen = watcher.changed()
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen = watcher.changed()
+        assert seen is True
         assert watcher.changed() is False  # reported once
     finally:
         watcher.close()

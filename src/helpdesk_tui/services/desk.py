@@ -85,6 +85,9 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         self._actor: Actor | None = None
         self._book: SlaBook | None = None
         self._watcher = ChangeWatcher(store)
+        # Take the change baseline now, before the first page is read: a commit made
+        # between start-up and the first poll must still be noticed.
+        self._watcher.changed()
         self._requesters: list[tuple[int, str, str | None, str | None, bool]] | None = None
         self._requester_choices: list[str] = []
 
