@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+_rich_cell_size: Callable[[str], int] | None
 try:  # the same cell widths Textual uses when it lays out a line
     from rich.cells import get_character_cell_size as _rich_cell_size
 except ImportError:  # pragma: no cover - rich is always there next to Textual
@@ -479,7 +480,7 @@ class PtyProcess:
             payload = payload[written:]
         return at
 
-    def type(self, text: str, delay: float = 0.0) -> None:
+    def type_keys(self, text: str, delay: float = 0.0) -> None:
         """Type text one key at a time (like a person, with an optional pause)."""
         for char in text:
             self.send(char)

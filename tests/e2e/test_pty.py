@@ -200,15 +200,15 @@ def test_intake_from_the_keyboard_creates_the_ticket(desk: Desk) -> None:
         wait_queue(term, "no tickets", "New")
         term.send("n")
         term.wait_text("hotline intake", "Save ticket", timeout=STEP_TIMEOUT)
-        term.type("Zoe Newcomer")
+        term.type_keys("Zoe Newcomer")
         term.wait_text("Zoe Newcomer", timeout=STEP_TIMEOUT)
         term.send("\t\t\t")  # requester -> channel -> kind -> title
         wait_cursor_on(term, "Title")
-        term.type(title)
+        term.type_keys(title)
         term.wait_text(title, timeout=STEP_TIMEOUT)
         term.send("\t")  # -> description
         wait_cursor_on(term, "Description")
-        term.type("paper jams after the first sheet, tray 2")
+        term.type_keys("paper jams after the first sheet, tray 2")
         term.wait_text("tray 2", timeout=STEP_TIMEOUT)
         term.send("\x13")  # Ctrl+S
         pattern = re.compile(rf"#(\d+) {re.escape(title)}")
@@ -245,9 +245,26 @@ def test_a_change_right_after_start_is_not_missed(desk: Desk) -> None:
         wait_queue(term, "Outlook not syncing", "of 1")
         desk.new_ticket("VPN drops every ten minutes")  # at once: an agent was quicker
         committed = time.monotonic()
-        term.wait_text("VPN drops every ten", "of 2", timeout=STEP_TIMEOUT)
+        term.wait_text("VPN drops every ten", "of 2", timeout=10.0)
         seen_after = time.monotonic() - committed
         assert seen_after <= 3.0, f"the new ticket showed up only after {seen_after:.1f} s"
+
+
+def test_a_search_typed_in_one_burst_goes_into_the_search_box(desk: Desk) -> None:
+    """ "/toner" arriving in one read (a fast typist, an SSH packet) searches for "toner"."""
+    ticket_id = desk.new_ticket("Printer toner empty")
+    with desk.tui() as term:
+        wait_queue(term, "of 1")
+        term.wait_quiet(0.5, timeout=STEP_TIMEOUT)
+        term.send("/toner")
+        term.wait_for(
+            lambda s: "search 'toner'" in s.text() or "hotline intake" in s.text(),
+            STEP_TIMEOUT,
+            "the search (or, wrongly, the intake screen)",
+        )
+        assert "hotline intake" not in term.text(), "a typed 'n' opened the intake screen"
+        quit_app(term)
+    assert desk.show(ticket_id)["assignee"] is None, "a typed 't' took the ticket"
 
 
 def test_hostile_ticket_text_never_reaches_the_terminal(desk: Desk) -> None:
@@ -264,7 +281,7 @@ def test_hostile_ticket_text_never_reaches_the_terminal(desk: Desk) -> None:
             STEP_TIMEOUT,
             "the search box with focus",
         )
-        term.type("zanzibar")
+        term.type_keys("zanzibar")
         term.wait_text("search 'zanzibar'", "of 1", timeout=STEP_TIMEOUT)
         term.send("\r")  # Enter: leave the search box (the footer shows the queue's keys)
         term.wait_for(lambda s: "n New" in s.lines()[-1], STEP_TIMEOUT, "the table with focus")
@@ -287,8 +304,9 @@ def test_hostile_ticket_text_never_reaches_the_terminal(desk: Desk) -> None:
 
         raw = term.output()
         text = decoded(raw)
-        for payload in (b"\x1b]52", b"\x1b]0;PWNED", b"\x1b]8;;http://x", b"\xc2\x9b"):
+        for payload in (b"\x1b]52", b"\x1b]0;PWNED", b"\xc2\x9b", b"\xe2\x80\xae"):
             assert payload not in raw, f"{payload!r} reached the terminal"
+        assert not re.search(rb"\x1b\]8;[^\x07\x1b]*;http://x", raw), "markup became a link"
         assert b"\x1b[2J" not in raw
         assert not re.search("[\x80-\x9f]", text), "a C1 control reached the terminal"
         assert "\u202e" not in text and "\u202d" not in text, "a bidi override reached it"

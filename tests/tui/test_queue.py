@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from helpdesk_tui.screens.help import HelpScreen, TooSmallScreen
 from helpdesk_tui.screens.new_ticket import NewTicketScreen
 from helpdesk_tui.screens.ticket import TicketScreen
@@ -102,6 +104,16 @@ async def test_search_as_you_type(make_app: AppFactory) -> None:
         await pilot.press("ctrl+u")
         await settle(pilot)
         assert len(row_ids(pilot)) == 9
+
+
+async def test_slash_in_the_search_box_is_text(make_app: AppFactory) -> None:
+    """'/' is a priority key (it opens the search); inside the box it is still typed."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"a", "slash", *"b")
+        await settle(pilot)
+        assert app.screen.query_one("#search", Input).value == "a/b"
 
 
 async def test_filter_by_category(make_app: AppFactory) -> None:

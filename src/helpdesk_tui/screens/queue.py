@@ -41,7 +41,9 @@ class QueueScreen(DeskScreen[None]):
     BINDINGS = [
         Binding("enter", "open_ticket", _("Open"), id="queue.open", priority=True),
         Binding("n", "new_ticket", _("New"), id="queue.new"),
-        Binding("slash", "search", _("Search"), id="queue.search"),
+        # Priority: the app runs it before it routes the next key, so "/toner" typed in
+        # one burst (a fast typist, one SSH packet) lands in the box, not on the table.
+        Binding("slash", "search", _("Search"), id="queue.search", priority=True),
         Binding("t", "take", _("Take"), id="queue.take"),
         Binding("v", "next_view", _("View"), id="queue.view"),
         Binding("f", "filter", _("Filter"), id="queue.filter"),
@@ -67,7 +69,8 @@ class QueueScreen(DeskScreen[None]):
     def compose(self) -> ComposeResult:
         yield DeskHeader(self.desk.actor.name, id="header")
         yield Static(id="views")
-        yield Input(placeholder=_("search tickets…"), id="search", classes="-hidden")
+        # Always on screen (one line): showing it on "/" would race the keys typed next.
+        yield Input(placeholder=_("/ search tickets…"), id="search", compact=True)
         yield QueueTable(id="queue")
         yield Static(id="queue-status")
         yield Footer(show_command_palette=False)
@@ -90,7 +93,11 @@ class QueueScreen(DeskScreen[None]):
     def load_page(
         self, request: PageRequest, cursor: str | int | None = 0, count: bool = True
     ) -> None:
-        """Fetch one page (and the total) off the UI thread."""
+        """Fetch one page off the UI thread, show it, then (if asked) count the result.
+
+        The page goes on screen first: counting a million closed tickets takes longer
+        than fetching a page, and moving (End, Home, paging) reuses the known total.
+        """
         query = self.query_state
         page = self.desk.queue_page(
             query,
@@ -99,9 +106,23 @@ class QueueScreen(DeskScreen[None]):
             last=request.kind == "last",
             limit=self.helpdesk.page_size,
         )
-        total = self.desk.queue_count(query) if count else self.total
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_page, query, request, page, total, cursor)
+        worker = get_current_worker()
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self.show_page, query, request, page, self.total, cursor)
+        if count:
+            total = self.desk.queue_count(query)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self.show_total, query, total)
+
+    def show_total(self, query: QueueQuery, total: int) -> None:
+        """The count arrived: fix the position shown for a last page, repaint the status."""
+        if query != self.query_state:
+            return
+        self.total = total
+        if self.request.kind == "last" and self.page is not None:
+            self.row_offset = max(0, total - len(self.page.rows))
+        self.render_status()
 
     def show_page(
         self,
@@ -179,11 +200,11 @@ class QueueScreen(DeskScreen[None]):
         """Where in the whole result the page is, and the active filters."""
         q = self.query_state
         rows = len(self.page.rows) if self.page else 0
-        total = self.total if self.total is not None else 0
+        total = f"{self.total:,}" if self.total is not None else "…"  # still counting
         text = Text()
         if rows:
             text.append(
-                f"{self.row_offset + 1:,}–{self.row_offset + rows:,} " + _("of") + f" {total:,}"
+                f"{self.row_offset + 1:,}–{self.row_offset + rows:,} " + _("of") + f" {total}"
             )
         else:
             text.append(_("no tickets"))
@@ -223,13 +244,14 @@ class QueueScreen(DeskScreen[None]):
         elif event.where == "previous" and page.has_before and page.first_key:
             self.load_page(PageRequest("before", page.first_key), cursor=-1, count=False)
         elif event.where == "first":
-            self.load_page(PageRequest("first"), cursor=0)
+            self.load_page(PageRequest("first"), cursor=0, count=self.total is None)
         elif event.where == "last":
-            self.load_page(PageRequest("last"), cursor=-1)
+            self.load_page(PageRequest("last"), cursor=-1, count=self.total is None)
 
     def set_query(self, query: QueueQuery) -> None:
         """Show another view, filter or search: first page of the new result."""
         self.query_state = query
+        self.total = None  # a new result: counted again after its first page shows
         self.render_views()
         self.load_page(PageRequest(), cursor=0)
 
@@ -249,8 +271,11 @@ class QueueScreen(DeskScreen[None]):
     def action_search(self) -> None:
         """Show and focus the search box (search as you type)."""
         box = self.query_one("#search", Input)
-        box.remove_class("-hidden")
-        box.focus()
+        if self.focused is box:  # "/" is a priority key, so it is the box's own text too
+            box.insert_text_at_cursor("/")
+            return
+        # Synchronously (Widget.focus() is deferred): the next key goes to the box.
+        self.set_focus(box, scroll_visible=False)
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -264,7 +289,6 @@ class QueueScreen(DeskScreen[None]):
         """Drop the search text and every filter."""
         box = self.query_one("#search", Input)
         box.value = ""
-        box.add_class("-hidden")
         self.query_one(QueueTable).focus()
         self.set_query(QueueQuery(view=self.query_state.view))
 
