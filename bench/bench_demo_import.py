@@ -103,8 +103,9 @@ def raw_insert(source: Path, target: Path, *, fts: bool) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 tickets")
     args = parser.parse_args()
-    n = args.tickets
+    n = 20_000 if args.quick else args.tickets
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
         work = Path(tmp)
         demo_db = work / "demo.db"
