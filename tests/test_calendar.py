@@ -607,3 +607,19 @@ def test_matches_a_wall_clock_oracle(cal: BusinessCalendar, start: datetime, min
     )
     for step in steps[:: max(1, minutes // 40)]:
         assert cal.is_open(step) == _wall_clock_open(cal, step)
+
+
+@settings(max_examples=60, deadline=None)
+@given(calendars, instants, instants)
+def test_long_spans_from_running_totals_match_the_daily_walk(
+    cal: BusinessCalendar, a: datetime, b: datetime
+) -> None:
+    """Spans over two weeks use running totals; chunks under two weeks walk each day."""
+    start, end = min(a, b), max(a, b)
+    walked = 0.0
+    cursor = start
+    while cursor < end:
+        step = min(end, cursor + timedelta(days=10))
+        walked += cal.between(cursor, step)
+        cursor = step
+    assert cal.between(start, end) == pytest.approx(walked, abs=1e-6)

@@ -18,10 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from helpdesk_tui.errors import Conflict, HelpdeskError
 from helpdesk_tui.i18n import _
-from helpdesk_tui.screens.callbacks import CallbacksScreen
-from helpdesk_tui.screens.kb import KbScreen
 from helpdesk_tui.screens.queue import QueueScreen
-from helpdesk_tui.screens.sop_library import SopLibraryScreen
 from helpdesk_tui.services.desk import DeskService, NearestBreach
 from helpdesk_tui.services.vocab import PRESENCES
 from helpdesk_tui.text import sanitize_line
@@ -31,6 +28,26 @@ log = logging.getLogger(__name__)
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 
 
+def _sop_library() -> Screen[Any]:
+    # The other modes are imported when first opened: the queue's first frame (the
+    # launch budget, DESIGN §8) should not wait for Markdown, Pygments and their kin.
+    from helpdesk_tui.screens.sop_library import SopLibraryScreen
+
+    return SopLibraryScreen()
+
+
+def _knowledge_base() -> Screen[Any]:
+    from helpdesk_tui.screens.kb import KbScreen
+
+    return KbScreen()
+
+
+def _callbacks() -> Screen[Any]:
+    from helpdesk_tui.screens.callbacks import CallbacksScreen
+
+    return CallbacksScreen()
+
+
 class HelpdeskApp(App[None]):
     """The service desk TUI."""
 
@@ -38,9 +55,9 @@ class HelpdeskApp(App[None]):
     TITLE = "helpdesk"
     MODES = {
         "queue": QueueScreen,
-        "sops": SopLibraryScreen,
-        "kb": KbScreen,
-        "callbacks": CallbacksScreen,
+        "sops": lambda: _sop_library(),
+        "kb": lambda: _knowledge_base(),
+        "callbacks": lambda: _callbacks(),
     }
     DEFAULT_MODE = "queue"
     ENABLE_COMMAND_PALETTE = True

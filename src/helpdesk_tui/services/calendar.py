@@ -31,7 +31,9 @@ are exact inverses (no float drift) and a day's window can be cached. The cost i
 step per calendar day (a few µs the first time, under 1 µs once cached): `between` over
 ten years takes ~15 ms cold, ~2 ms warm. 24x7 calendars are plain arithmetic. There is no
 whole-week shortcut: a week's length depends on where DST changes fall, which zoneinfo
-does not expose, and per-day steps are already fast enough for SLA spans.
+does not expose. Spans longer than two weeks (tickets overdue for months, in every queue
+page and report) use running totals instead (`calendar_totals`): built once per calendar
+for the years asked about, then two bisections per call.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_tui.errors import UsageError, invalid_choice
+from helpdesk_tui.services.calendar_totals import RunningTotals
 
 __all__ = [
     "ADD_HORIZON",
@@ -69,6 +72,16 @@ _MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
 #: How far ahead `BusinessCalendar.add` looks before giving up (200 years).
 ADD_HORIZON = timedelta(days=200 * 365)
 _HORIZON_US = ADD_HORIZON // _ONE_US
+_DAY_US = 86_400 * _US_PER_S
+#: Spans up to this long walk their few windows; longer ones use running totals.
+_TOTALS_FROM_US = 14 * _DAY_US
+#: Running totals reach this far beyond what was asked, so nearby spans reuse them.
+_TOTALS_PAD_US = 400 * _DAY_US
+#: Totals are kept for spans within 1900-2200 only (no absurd multi-century builds).
+_TOTALS_RANGE = (
+    (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US,
+    (datetime(2200, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US,
+)
 
 _DICT_KEYS = ("name", "timezone", "weekdays", "opens", "closes", "holidays")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -136,6 +149,11 @@ class BusinessCalendar:
     closes: time = time(0, 0)  # 00:00 = midnight at the end of the day
     holidays: frozenset[date] = frozenset()
     _tz: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
+    # Running totals for long spans, replaced whole when a span outside them is asked for
+    # (a plain attribute swap, so concurrent worker threads at worst build it twice).
+    _totals: list[RunningTotals] = field(
+        default_factory=list, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         """Validate and normalise the fields (lists become frozensets, times fold=0)."""
@@ -281,6 +299,8 @@ class BusinessCalendar:
             return 0
         if self.always_open:
             return hi - lo
+        if hi - lo > _TOTALS_FROM_US and _TOTALS_RANGE[0] <= lo and hi <= _TOTALS_RANGE[1]:
+            return self._running_totals(lo, hi).between(lo, hi)
         total = 0
         for start, end in self._windows_from(self._day_before(lo)):
             if start >= hi:
@@ -288,6 +308,19 @@ class BusinessCalendar:
             if end > lo:
                 total += min(end, hi) - max(start, lo)
         return total
+
+    def _running_totals(self, lo: int, hi: int) -> RunningTotals:
+        """Totals covering ``[lo, hi]``: the kept ones, or new ones over a wider span."""
+        kept = self._totals[0] if self._totals else None
+        if kept is not None and kept.covers(lo, hi):
+            return kept
+        lo = max(_TOTALS_RANGE[0], lo - _TOTALS_PAD_US)
+        hi = min(_TOTALS_RANGE[1], hi + _TOTALS_PAD_US)
+        if kept is not None:  # grow, so alternating old and new spans do not rebuild
+            lo, hi = min(lo, kept.lo), max(hi, kept.hi)
+        totals = RunningTotals.build(lo, hi, self._windows_from(self._day_before(lo)))
+        self._totals[:] = [totals]
+        return totals
 
     def _too_far(self, start: datetime, seconds: float) -> OverflowError:
         return OverflowError(

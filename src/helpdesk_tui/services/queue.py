@@ -19,8 +19,9 @@ from helpdesk_tui.errors import invalid_choice
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.sla import SlaBook
 from helpdesk_tui.services.views import TicketRow, list_select, rows_to_ticket_rows
-from helpdesk_tui.services.vocab import OPEN_STATUSES, PRIORITIES, STATUSES
+from helpdesk_tui.services.vocab import PRIORITIES, STATUSES
 from helpdesk_tui.store.models import Ticket
+from helpdesk_tui.store.models.ticket import OPEN_PREDICATE
 from helpdesk_tui.store.search import matching_ticket_ids
 
 #: View id -> title shown on the queue's tabs.
@@ -36,6 +37,7 @@ VIEWS: Final[dict[str, str]] = {
 
 #: Default page size: a screenful many times over, still cheap to fetch.
 PAGE_SIZE: Final = 200
+OPEN_WHERE: Final = sa.text("ticket." + OPEN_PREDICATE)  # open = not resolved, closed, cancelled
 
 
 @dataclass(frozen=True)
@@ -117,15 +119,13 @@ def _filtered(
     elif view == "waiting":
         select = select.where(col(Ticket.status) == "waiting_customer")
     else:
-        select = select.where(col(Ticket.status).in_(OPEN_STATUSES))
-        if (
-            view == "open"
-            and query.category is None
-            and query.priority is None
-            and dialect == "sqlite"
-        ):
+        # The partial index's own predicate, as literal SQL: a planner uses a partial index
+        # only when the query's WHERE visibly implies it, which bound parameters never do.
+        select = select.where(OPEN_WHERE)
+        if view == "open" and not (query.category or query.priority or query.search.strip()):
             # SQLite's planner prefers the status index and sorts every open ticket; the
-            # partial index walks them in due order and stops at the page size.
+            # partial index walks them in due order and stops at the page size. (A search
+            # is better served from its full-text hits, a filter from its own index.)
             select = select.with_hint(Ticket, "INDEXED BY ix_ticket_open_due", "sqlite")
     if view == "mine":
         select = select.where(col(Ticket.assignee_id) == actor.agent_id)

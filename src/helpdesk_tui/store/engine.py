@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,18 @@ BUSY_TIMEOUT_MS = 10_000
 WRITE_RETRIES = 8
 #: PostgreSQL SQLSTATEs that mean "try the whole transaction again".
 _PG_RETRYABLE = {"40001", "40P01", "55P03"}
+
+
+class _SQLiteHintCompiler(SQLiteCompiler):
+    """SQLite's compiler, rendering `with_hint(table, "INDEXED BY ...", "sqlite")`.
+
+    SQLAlchemy's SQLite dialect drops table hints; SQLite's own `INDEXED BY` is the one
+    way to make its planner walk a partial index in order (the queue's "all open" view:
+    0.4 ms instead of 30 ms at a million tickets, where it would sort every open ticket).
+    """
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:
@@ -76,6 +89,7 @@ class Store:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = sa.create_engine(self.url, **kwargs)
         if self.is_sqlite:
+            self.engine.dialect.statement_compiler = _SQLiteHintCompiler
             _install_sqlite_hooks(self.engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
