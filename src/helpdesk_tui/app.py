@@ -81,13 +81,14 @@ class HelpdeskApp(App[None]):
         keymap: dict[str, str] | None = None,
         poll_seconds: float = 1.5,
         header_seconds: float = 30.0,
-        page_size: int = 200,
+        page_size: int | None = None,
     ) -> None:
         super().__init__()
         self.desk = desk
         self._keymap = keymap or {}
         self.poll_seconds = poll_seconds
         self.header_seconds = header_seconds
+        #: Rows per queue page; None: two screens of the table, at least 60 rows.
         self.page_size = page_size
         self.presence = "available"
         #: What the headers show besides presence: nearest breach, clock, open count.

@@ -104,7 +104,7 @@ class QueueScreen(DeskScreen[None]):
             after=request.key if request.kind == "after" else None,
             before=request.key if request.kind == "before" else None,
             last=request.kind == "last",
-            limit=self.helpdesk.page_size,
+            limit=self.page_limit(),
         )
         worker = get_current_worker()
         if worker.is_cancelled:
@@ -114,6 +114,16 @@ class QueueScreen(DeskScreen[None]):
             total = self.desk.queue_count(query)
             if not worker.is_cancelled:
                 self.app.call_from_thread(self.show_total, query, total)
+
+    def page_limit(self) -> int:
+        """Rows per page: as configured, else two screens of the table (at least 60).
+
+        Small on purpose: swapping a page makes the table lay out every row it holds,
+        while keyset paging fetches a neighbouring page in a few milliseconds.
+        """
+        if self.helpdesk.page_size is not None:
+            return self.helpdesk.page_size
+        return max(60, 2 * self.query_one(QueueTable).size.height)
 
     def show_total(self, query: QueueQuery, total: int) -> None:
         """The count arrived: fix the position shown for a last page, repaint the status."""
