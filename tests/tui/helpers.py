@@ -24,7 +24,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 def row_ids(pilot: Pilot[Any]) -> list[int]:
     """Ticket ids in the queue table, top to bottom."""
     table = pilot.app.screen.query_one(QueueTable)
-    return [int(str(key.value)) for key in table.rows]
+    return [int(key) for key in table.row_keys]
 
 
 def screen_text(pilot: Pilot[Any]) -> str:

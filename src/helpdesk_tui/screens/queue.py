@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from helpdesk_tui.i18n import _
@@ -81,12 +81,6 @@ class QueueScreen(DeskScreen[None]):
         self.render_views()
         self.load_page(PageRequest())
         self.load_counts()
-
-    def on_resize(self) -> None:
-        table = self.query_one(QueueTable)
-        table.fit_columns()
-        if self.page is not None:
-            table.show_rows(self.page.rows, table.cursor_row)
 
     # -- loading ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
@@ -238,10 +232,7 @@ class QueueScreen(DeskScreen[None]):
     # -- navigation -------------------------------------------------------------------
     def current_id(self) -> str | None:
         """The ticket id (row key) under the cursor."""
-        table = self.query_one(QueueTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.query_one(QueueTable).cursor_key
 
     @on(QueueTable.EdgeReached)
     def edge(self, event: QueueTable.EdgeReached) -> None:
@@ -333,10 +324,9 @@ class QueueScreen(DeskScreen[None]):
         if ticket_id is not None:
             self.helpdesk.open_ticket(int(ticket_id))
 
-    @on(DataTable.RowSelected)
-    def row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.helpdesk.open_ticket(int(event.row_key.value))
+    @on(QueueTable.RowSelected)
+    def row_selected(self, event: QueueTable.RowSelected) -> None:
+        self.helpdesk.open_ticket(int(event.row_key))
 
     def action_new_ticket(self) -> None:
         """Hotline intake: record a new ticket."""
