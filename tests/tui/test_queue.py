@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from textual.widgets import Input
 
+from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.screens.help import HelpScreen, TooSmallScreen
 from helpdesk_tui.screens.new_ticket import NewTicketScreen
+from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.services import rbac
+from helpdesk_tui.services.desk import DeskService
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.engine import Store
-from tests.tui.conftest import NOW, AppFactory, bob
+from helpdesk_tui.widgets.queue_table import QueueTable
+from tests.tui.conftest import NOW, AppFactory, bob, seed
 from tests.tui.helpers import row_ids, screen_text, settle, ticket
 
 
@@ -259,3 +267,44 @@ async def test_hostile_ticket_is_harmless_text(make_app: AppFactory) -> None:
         text = screen_text(pilot)
         assert "[link=http://x]y[/link]" in text and "␛[2J" in text
         assert app.is_running
+
+
+async def test_click_moves_the_cursor_and_a_second_click_opens(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(QueueTable)
+        await pilot.click(QueueTable, offset=(30, 3))  # line 0 is the header
+        assert table.cursor_row == 2
+        assert isinstance(app.screen, QueueScreen)
+        await pilot.click(QueueTable, offset=(30, 3))
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.detail is not None
+        assert str(app.screen.detail["id"]) == table.row_keys[2]
+
+
+async def test_cursor_stays_on_screen_past_the_last_visible_row(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'long.db'}")
+    seed(store, extra=40, hostile=False)
+    desk = DeskService(store, rbac.os_login(), clock=lambda: NOW)
+    app = HelpdeskApp(desk, poll_seconds=0, header_seconds=0)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(QueueTable)
+            assert table.row_count > table.visible_rows  # one page, longer than the screen
+            await pilot.press("pagedown")
+            assert table.cursor_row == table.visible_rows
+            await pilot.press(*"j" * 3)
+            cursor_id = table.cursor_key
+            assert cursor_id is not None
+            ids_on_screen = re.findall(r"^\s*(\d+)\s+P\d", screen_text(pilot), re.MULTILINE)
+            assert cursor_id in ids_on_screen
+            await pilot.press("pageup", "pageup")
+            assert table.cursor_row == 0
+            top = re.findall(r"^\s*(\d+)\s+P\d", screen_text(pilot), re.MULTILINE)
+            assert top[0] == table.row_keys[0] and cursor_id not in top
+    finally:
+        desk.close()
+        store.dispose()
