@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Iterable
@@ -294,6 +295,9 @@ def run_app(cli: Any) -> None:
     mouse_setting = settings.ui.get("mouse")
     mouse = bool(mouse_setting) if mouse_setting is not None else not ssh_session()
     app = HelpdeskApp(desk, keymap=settings.keymap)
+    # Everything imported so far lives as long as the app: keep it out of the cyclic
+    # collector's full passes, which otherwise walk it all and stall a keystroke.
+    gc.freeze()
     try:
         app.run(mouse=mouse)
     finally:
