@@ -267,6 +267,17 @@ def test_a_search_typed_in_one_burst_goes_into_the_search_box(desk: Desk) -> Non
     assert desk.show(ticket_id)["assignee"] is None, "a typed 't' took the ticket"
 
 
+def test_a_name_typed_right_after_n_lands_in_the_requester_box(desk: Desk) -> None:
+    """ "nZoe Newcomer" in one read: the intake opens and the name is in the lookup."""
+    with desk.tui() as term:
+        wait_queue(term, "no tickets", "New")
+        term.wait_quiet(0.5, timeout=STEP_TIMEOUT)
+        term.send("nZoe Newcomer")
+        term.wait_text("hotline intake", timeout=STEP_TIMEOUT)
+        term.wait_text("Zoe Newcomer", timeout=STEP_TIMEOUT)
+        quit_app(term)
+
+
 def test_hostile_ticket_text_never_reaches_the_terminal(desk: Desk) -> None:
     """Escape sequences, C1, bidi and markup in a ticket are shown as harmless text."""
     desk.new_ticket("Laptop will not boot", "black screen")

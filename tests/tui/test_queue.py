@@ -115,13 +115,14 @@ async def test_search_as_you_type(make_app: AppFactory) -> None:
 
 
 async def test_slash_in_the_search_box_is_text(make_app: AppFactory) -> None:
-    """'/' is a priority key (it opens the search); inside the box it is still typed."""
+    """'/' and 'n' are priority keys (search, intake); inside the box they are text."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"a", "slash", *"b")
+        await pilot.press("slash", *"a", "slash", *"n", "b")
         await settle(pilot)
-        assert app.screen.query_one("#search", Input).value == "a/b"
+        assert app.screen.query_one("#search", Input).value == "a/nb"
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_filter_by_category(make_app: AppFactory) -> None:

@@ -106,7 +106,9 @@ class NewTicketScreen(DeskScreen[None]):
 
     def on_mount(self) -> None:
         self.helpdesk.paint_header(self.query_one(DeskHeader))
-        self.query_one("#requester", Input).focus()
+        # Synchronously (Widget.focus() is deferred): keys typed right after "n" are
+        # already queued for this screen and must find the requester field focused.
+        self.set_focus(self.query_one("#requester", Input), scroll_visible=False)
 
     # -- requester lookup ---------------------------------------------------------------
     @on(Input.Changed, "#requester")

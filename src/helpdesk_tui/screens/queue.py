@@ -40,9 +40,11 @@ class QueueScreen(DeskScreen[None]):
     NAMESPACE = "queue"
     BINDINGS = [
         Binding("enter", "open_ticket", _("Open"), id="queue.open", priority=True),
-        Binding("n", "new_ticket", _("New"), id="queue.new"),
-        # Priority: the app runs it before it routes the next key, so "/toner" typed in
-        # one burst (a fast typist, one SSH packet) lands in the box, not on the table.
+        # Priority for the two keys that move the typing elsewhere: the app runs them
+        # before it routes the next key, so "/toner" or "nZoe" typed in one burst (a
+        # fast typist, one SSH packet) lands in the search box or the intake form.
+        # Typed in the search box, both are its own text (see _typed_in_search).
+        Binding("n", "new_ticket", _("New"), id="queue.new", priority=True),
         Binding("slash", "search", _("Search"), id="queue.search", priority=True),
         Binding("t", "take", _("Take"), id="queue.take"),
         Binding("v", "next_view", _("View"), id="queue.view"),
@@ -271,10 +273,9 @@ class QueueScreen(DeskScreen[None]):
 
     def action_search(self) -> None:
         """Show and focus the search box (search as you type)."""
-        box = self.query_one("#search", Input)
-        if self.focused is box:  # "/" is a priority key, so it is the box's own text too
-            box.insert_text_at_cursor("/")
+        if self._typed_in_search("/"):
             return
+        box = self.query_one("#search", Input)
         # Synchronously (Widget.focus() is deferred): the next key goes to the box.
         self.set_focus(box, scroll_visible=False)
 
@@ -332,7 +333,17 @@ class QueueScreen(DeskScreen[None]):
         """Hotline intake: record a new ticket."""
         from helpdesk_tui.screens.new_ticket import NewTicketScreen
 
+        if self._typed_in_search("n"):
+            return
         self.app.push_screen(NewTicketScreen())
+
+    def _typed_in_search(self, char: str) -> bool:
+        """A priority key pressed in the search box is text: insert it there."""
+        box = self.query_one("#search", Input)
+        if self.focused is not box:
+            return False
+        box.insert_text_at_cursor(char)
+        return True
 
     def action_take(self) -> None:
         """Take the ticket under the cursor."""
