@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from helpdesk_tui.cli.main import app, main
+from typing import Any
+
+from helpdesk_tui.cli.main import main
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    # The full CLI `app` is built on first use (see cli/main.py): the TUI does not need it.
+    if name == "app":
+        from helpdesk_tui.cli.main import app
+
+        return app
+    raise AttributeError(name)
