@@ -42,354 +42,35 @@ ITIL matrix.
 Later files override earlier ones key by key: a table with an existing id replaces just the
 keys it names (so `id = "x"` + `enabled = false` disables rule x, and `id = "x"` +
 `weight = 3` reweights it); a new id adds a rule at the end.
+
+Modules: the rule and result types live in `triage_model`, phrase normalisation in
+`triage_text` and file loading/checking in `triage_load`; this module compiles rules into a
+`RuleSet` and evaluates them, and re-exports the public names of the others.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
-from importlib import resources
+from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services.priority import impact_for_scope, more_severe, priority_for
-from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES, LEVELS
-
-#: The shipped rules, relative to the `helpdesk_tui` package.
-DEFAULT_RULES_RESOURCE: Final = "data/triage_rules.toml"
-
-#: TOML keys a `[[rule]]` table may use.
-RULE_KEYS: Final = (
-    "id",
-    "description",
-    "enabled",
-    "any",
-    "all",
-    "none",
-    "vip",
-    "min_affected_users",
-    "systems",
-    "weight",
-    "category",
-    "impact",
-    "urgency",
+from helpdesk_tui.services.triage_load import (
+    DEFAULT_RULES_RESOURCE,
+    RULE_KEYS,
+    _default_source,
+    _fail,
+    _parse,
+    _read,
 )
+from helpdesk_tui.services.triage_model import Reason, Rule, TriageInput, TriageResult
+from helpdesk_tui.services.triage_text import _contains, _variants, normalise
+from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
 
-#: TOML key -> `Rule` field, where they differ (`any`/`all` would shadow builtins).
-_FIELD_FOR_KEY: Final = {"any": "any_of", "all": "all_of", "none": "none_of"}
-
-_RULE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-
-# A word: letters/digits, possibly joined by apostrophes or hyphens ("can't", "wi-fi").
-_WORD: Final = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
-# Typographic apostrophes and hyphens people paste from mail clients and Word.
-_TYPOGRAPHY: Final = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u2010": "-", "\u2011": "-"}
-)
-# "can't" splits into its base and "not"; these bases are not spelled like the verb.
-_NT_BASE: Final = {"ca": "can", "wo": "will", "sha": "shall"}
-# The same contractions typed without the apostrophe, which is how many people type.
-_CONTRACTIONS: Final = {
-    "cannot": ("can", "not"),
-    "cant": ("can", "not"),
-    "wont": ("will", "not"),
-    "dont": ("do", "not"),
-    "doesnt": ("does", "not"),
-    "didnt": ("did", "not"),
-    "isnt": ("is", "not"),
-    "arent": ("are", "not"),
-    "wasnt": ("was", "not"),
-    "werent": ("were", "not"),
-    "couldnt": ("could", "not"),
-    "wouldnt": ("would", "not"),
-    "shouldnt": ("should", "not"),
-    "havent": ("have", "not"),
-    "hasnt": ("has", "not"),
-    "hadnt": ("had", "not"),
-}
 # Separates title from body so a phrase never matches across the two.
 _BREAK: Final = "\n"
-
-
-# --------------------------------------------------------------------------- public types
-
-
-@dataclass(frozen=True)
-class TriageInput:
-    """What the rules look at: the ticket text and the facts recorded with it."""
-
-    title: str
-    body: str = ""
-    vip: bool = False
-    affected_users: int | None = None
-    affected_system: str | None = None
-    impact_scope: str | None = None  # one of IMPACT_SCOPES or None
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One contribution to a triage result, shown to the agent as a sentence."""
-
-    rule: str  # rule id, or "impact_scope" / "category" / "default" / "priority"
-    text: str
-
-
-@dataclass(frozen=True)
-class TriageResult:
-    """The suggested classification and every reason behind it."""
-
-    category: str | None  # None if no category rule fired
-    impact: str  # LEVELS
-    urgency: str  # LEVELS
-    priority: str  # priority_for(impact, urgency)
-    reasons: tuple[Reason, ...]
-    scores: dict[str, float]  # category -> score, best first
-
-    @property
-    def confidence(self) -> float:
-        """Share of the total category score that went to the winner (0 when none)."""
-        total = sum(self.scores.values())
-        if self.category is None or total <= 0:
-            return 0.0
-        return self.scores[self.category] / total
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-able dict with stable keys, for `--json` output and the API."""
-        return {
-            "category": self.category,
-            "priority": self.priority,
-            "impact": self.impact,
-            "urgency": self.urgency,
-            "reasons": [{"rule": r.rule, "text": r.text} for r in self.reasons],
-            "scores": dict(self.scores),
-        }
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule as written in its file(s), after overrides were merged."""
-
-    id: str
-    source: str  # the last file that defined or changed it, for error messages
-    description: str = ""
-    enabled: bool = True
-    any_of: tuple[str, ...] = ()
-    all_of: tuple[tuple[str, ...], ...] = ()  # each entry: alternatives, one must match
-    none_of: tuple[str, ...] = ()
-    vip: bool | None = None
-    min_affected_users: int | None = None
-    systems: tuple[str, ...] = ()
-    weight: float = 1.0
-    category: str | None = None
-    impact: str | None = None
-    urgency: str | None = None
-
-    @property
-    def has_condition(self) -> bool:
-        """Whether the rule states anything that can make it fire."""
-        return bool(
-            self.any_of
-            or self.all_of
-            or self.vip is not None
-            or self.min_affected_users is not None
-            or self.systems
-        )
-
-    @property
-    def has_outcome(self) -> bool:
-        """Whether firing the rule changes anything."""
-        return self.category is not None or self.impact is not None or self.urgency is not None
-
-
-# ------------------------------------------------------------------------- normalisation
-
-
-def _words(text: str) -> Iterator[str]:
-    """Lowercased words of `text`, with contractions split into base + "not"."""
-    for match in _WORD.finditer(text.lower().translate(_TYPOGRAPHY)):
-        word = match.group()
-        if word.endswith("n't"):
-            base = word[:-3].replace("'", "").replace("-", "")
-            yield _NT_BASE.get(base, base)
-            yield "not"
-            continue
-        word = word.replace("'", "").replace("-", "")
-        split = _CONTRACTIONS.get(word)
-        if split is None:
-            yield word
-        else:
-            yield from split
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """Fold simple English inflections so "printers"/"printing"/"printed" meet "print".
-
-    Deliberately crude (no dictionary): it only has to map a phrase and the ticket text
-    onto the same key, and it runs on both, so an odd stem like "delet" does no harm.
-    Short words and anything with digits ("vpn", "win11", "0x7b") are left alone.
-    """
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    w = word
-    # Plural / third person: "batteries" -> "battery", "crashes" -> "crashe" (e dropped below).
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    # Past tense / gerund, after the plural so "warnings" -> "warning" -> "warn".
-    if w.endswith("ied") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("ing") and len(w) >= 6:
-        w = w[:-3]
-    elif w.endswith("ed") and not w.endswith("eed") and len(w) >= 5:
-        w = w[:-2]
-    # "delete"/"deleted" -> "delet", "jammed" -> "jamm" -> "jam", "install" -> "instal".
-    if len(w) > 3 and w.endswith("e") and not w.endswith("ee"):
-        w = w[:-1]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouy":
-        w = w[:-1]
-    return w
-
-
-def normalise(text: str) -> tuple[str, ...]:
-    """The match keys of `text`: its words, lowercased, contractions split and stemmed."""
-    return tuple(_stem(w) for w in _words(text))
-
-
-@lru_cache(maxsize=16384)  # loading checks each phrase, then compiles it
-def _variants(phrase: str) -> tuple[tuple[str, ...], ...]:
-    """Every token sequence `phrase` matches: as written, and with two words joined."""
-    words = list(_words(phrase))
-    found = {tuple(_stem(w) for w in words)}
-    # "log in" should also match "login", "wi fi" "wifi", "set up" "setup": joining is
-    # cheap to precompute, whereas splitting a joined word would need a dictionary.
-    for i in range(len(words) - 1):
-        joined = [*words[:i], words[i] + words[i + 1], *words[i + 2 :]]
-        found.add(tuple(_stem(w) for w in joined))
-    return tuple(sorted(v for v in found if v))
-
-
-def _contains(tokens: tuple[str, ...], variant: tuple[str, ...]) -> bool:
-    """Whether `variant` occurs as a contiguous run in `tokens`."""
-    k = len(variant)
-    first = variant[0]
-    return any(tok == first and tokens[i : i + k] == variant for i, tok in enumerate(tokens))
-
-
-# ----------------------------------------------------------------------------- loading
-
-
-def _fail(where: str, message: str) -> UsageError:
-    return UsageError(f"{where}: {message}")
-
-
-def _string_list(where: str, key: str, value: object) -> tuple[str, ...]:
-    """A list of phrases, each of which must contain at least one word."""
-    if not isinstance(value, list):
-        raise _fail(where, f"{key!r} must be a list of strings")
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            raise _fail(where, f"{key!r} must be a list of strings, got {item!r}")
-        if not _variants(item):
-            raise _fail(where, f"{key!r}: phrase {item!r} has no words")
-        out.append(item)
-    return tuple(out)
-
-
-def _clean(where: str, table: dict[str, Any]) -> dict[str, Any]:
-    """Check one `[[rule]]` table and return its values keyed by `Rule` field name."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in RULE_KEYS:
-            raise _fail(where, f"unknown key {key!r}; valid: {', '.join(RULE_KEYS)}")
-        if key == "id":
-            continue
-        if key == "description":
-            if not isinstance(value, str):
-                raise _fail(where, "'description' must be a string")
-            out[key] = value.strip()
-        elif key == "category":
-            if not isinstance(value, str) or not value.strip():
-                raise _fail(where, "'category' must be a non-empty string")
-            out[key] = value.strip()
-        elif key in ("enabled", "vip"):
-            if not isinstance(value, bool):
-                raise _fail(where, f"{key!r} must be true or false")
-            out[key] = value
-        elif key in ("any", "none", "systems"):
-            out[_FIELD_FOR_KEY.get(key, key)] = _string_list(where, key, value)
-        elif key == "all":
-            if not isinstance(value, list):
-                raise _fail(where, "'all' must be a list of phrases or lists of phrases")
-            groups = []
-            for entry in value:
-                alternatives = entry if isinstance(entry, list) else [entry]
-                groups.append(_string_list(where, "all", alternatives))
-                if not groups[-1]:
-                    raise _fail(where, "'all' has an empty list of alternatives")
-            out["all_of"] = tuple(groups)
-        elif key == "weight":
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or value <= 0:
-                raise _fail(where, f"'weight' must be a positive number, got {value!r}")
-            out[key] = float(value)
-        elif key == "min_affected_users":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise _fail(where, f"'min_affected_users' must be an integer >= 1, got {value!r}")
-            out[key] = value
-        else:  # impact, urgency
-            if value not in LEVELS:
-                raise _fail(where, f"unknown {key} {value!r}; valid: {', '.join(LEVELS)}")
-            out[key] = value
-    return out
-
-
-def _parse(source: str, text: str) -> list[tuple[str, dict[str, Any]]]:
-    """The `(id, values)` of every rule in one file, in file order."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(source, f"invalid TOML: {exc}") from None
-    for key in data:
-        if key != "rule":
-            raise _fail(source, f"unknown top-level key {key!r}; rules are [[rule]] tables")
-    tables = data.get("rule", [])
-    if not isinstance(tables, list):
-        raise _fail(source, "'rule' must be an array of tables: write [[rule]], not [rule]")
-    parsed: list[tuple[str, dict[str, Any]]] = []
-    seen: set[str] = set()
-    for number, table in enumerate(tables, start=1):
-        if not isinstance(table, dict):
-            raise _fail(source, f"rule #{number} is not a table")
-        rule_id = table.get("id")
-        if not isinstance(rule_id, str) or not _RULE_ID.fullmatch(rule_id):
-            raise _fail(
-                source,
-                f"rule #{number}: missing or invalid 'id' {rule_id!r} "
-                "(letters, digits, '.', '_', '-')",
-            )
-        where = f"{source}: rule {rule_id!r}"
-        if rule_id in seen:
-            raise _fail(where, "defined twice in the same file")
-        seen.add(rule_id)
-        parsed.append((rule_id, _clean(where, table)))
-    return parsed
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _fail(str(path), "not UTF-8 text") from None
-    except OSError as exc:
-        raise _fail(str(path), f"cannot read rules file: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------------------- compiling
@@ -697,12 +378,6 @@ def _category_text(ranked: dict[str, float]) -> str:
     if runner_score == score:
         return f"category {name}: score {score:g}, tied with {runner}; earlier rule wins"
     return f"category {name}: score {score:g}, next {runner} {runner_score:g}"
-
-
-def _default_source() -> tuple[str, str]:
-    """(name, text) of the shipped rules file, read through importlib.resources."""
-    resource = resources.files("helpdesk_tui").joinpath(DEFAULT_RULES_RESOURCE)
-    return str(resource), resource.read_text(encoding="utf-8")
 
 
 @cache
