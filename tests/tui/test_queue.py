@@ -309,3 +309,13 @@ async def test_cursor_stays_on_screen_past_the_last_visible_row(tmp_path: Path) 
     finally:
         desk.close()
         store.dispose()
+
+
+def test_sla_column_fits_clocks_overdue_by_weeks() -> None:
+    from helpdesk_tui.services.sla import format_duration
+    from helpdesk_tui.widgets.queue_table import COLUMNS
+
+    width = next(w for key, _label, w in COLUMNS if key == "sla")
+    assert width is not None
+    for seconds in (-99 * 86400 - 23 * 3600, -51 * 86400 - 13 * 3600, 9 * 3600 + 59 * 60):
+        assert len(format_duration(seconds)) <= width, format_duration(seconds)

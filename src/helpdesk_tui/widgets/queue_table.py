@@ -30,7 +30,7 @@ from helpdesk_tui.widgets.formatting import priority_cell, sla_cell, status_cell
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("id", _("#"), 7),
     ("prio", _("Pri"), 3),
-    ("sla", _("SLA"), 6),
+    ("sla", _("SLA"), 7),  # "-51d13h": overdue by weeks still fits
     ("status", _("Status"), 9),
     ("category", _("Category"), 10),
     ("subject", _("Subject"), None),
