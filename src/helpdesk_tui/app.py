@@ -56,9 +56,9 @@ class HelpdeskApp(App[None]):
     TITLE = "helpdesk"
     MODES = {
         "queue": QueueScreen,
-        "sops": lambda: _sop_library(),
-        "kb": lambda: _knowledge_base(),
-        "callbacks": lambda: _callbacks(),
+        "sops": _sop_library,
+        "kb": _knowledge_base,
+        "callbacks": _callbacks,
     }
     DEFAULT_MODE = "queue"
     ENABLE_COMMAND_PALETTE = True

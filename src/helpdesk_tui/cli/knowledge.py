@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from helpdesk_tui.cli.common import print_json, print_records, state, stdout
-from helpdesk_tui.errors import UsageError
+from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services import kb, kb_files, sop
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.sop_files import lint_library, shipped_sop_dir
@@ -46,11 +48,9 @@ def sop_lint(ctx: typer.Context, directory: DirOpt = None) -> None:
     """Check every SOP file; print problems as file:line: message (exit 1 if any)."""
     folder = sop_dir(ctx, directory)
     categories: list[str] = list(DEFAULT_CATEGORIES)
-    try:
-        with state(ctx).store().read() as session:
-            categories = active_categories(session)
-    except Exception:  # no desk yet: lint against the default categories
-        pass
+    # No desk (or no readable one) yet: lint against the default categories.
+    with suppress(HelpdeskError, DBAPIError), state(ctx).store().read() as session:
+        categories = active_categories(session)
     problems = lint_library(folder, categories)
     for problem in problems:
         typer.echo(str(problem), err=True)

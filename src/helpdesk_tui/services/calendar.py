@@ -151,8 +151,8 @@ class BusinessCalendar:
     _tz: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
     # Running totals for long spans, replaced whole when a span outside them is asked for
     # (a plain attribute swap, so concurrent worker threads at worst build it twice).
-    _totals: list[RunningTotals] = field(
-        default_factory=list, init=False, repr=False, compare=False, hash=False
+    _totals: RunningTotals | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
     )
 
     def __post_init__(self) -> None:
@@ -311,7 +311,7 @@ class BusinessCalendar:
 
     def _running_totals(self, lo: int, hi: int) -> RunningTotals:
         """Totals covering ``[lo, hi]``: the kept ones, or new ones over a wider span."""
-        kept = self._totals[0] if self._totals else None
+        kept = self._totals
         if kept is not None and kept.covers(lo, hi):
             return kept
         lo = max(_TOTALS_RANGE[0], lo - _TOTALS_PAD_US)
@@ -319,7 +319,7 @@ class BusinessCalendar:
         if kept is not None:  # grow, so alternating old and new spans do not rebuild
             lo, hi = min(lo, kept.lo), max(hi, kept.hi)
         totals = RunningTotals.build(lo, hi, self._windows_from(self._day_before(lo)))
-        self._totals[:] = [totals]
+        object.__setattr__(self, "_totals", totals)  # a cache, not part of the value
         return totals
 
     def _too_far(self, start: datetime, seconds: float) -> OverflowError:

@@ -92,16 +92,16 @@ class QueueTable(Widget, can_focus=True):
         self.subject_width = 30
         self.cursor_row = 0
         self._top = 0  # page row shown on the first line under the header
-        self._rows: list[TicketRow] = []
         self._keys: list[str] = []
         self._cells: list[tuple[Text, ...]] = []
+        #: Rendered lines by (page row, has the cursor); the header is row -1.
         self._strips: dict[tuple[int, bool], Strip] = {}
 
     # -- what the screen reads ---------------------------------------------------------
     @property
     def row_count(self) -> int:
         """Rows on the page."""
-        return len(self._rows)
+        return len(self._keys)
 
     @property
     def row_keys(self) -> list[str]:
@@ -126,12 +126,10 @@ class QueueTable(Widget, can_focus=True):
         """Give the subject the width left over by the fixed columns."""
         fixed = sum(w for _k, _l, w in COLUMNS if w) + 2 * PAD * len(COLUMNS)
         self.subject_width = max(12, self.size.width - fixed) if self.size.width else 30
-        self._strips.clear()
-        self.refresh()
+        self._repaint()
 
     def show_rows(self, rows: list[TicketRow], cursor_row: int | None = None) -> None:
         """Replace the table's rows with one page and put the cursor on `cursor_row`."""
-        self._rows = list(rows)
         self._keys = [str(row.id) for row in rows]
         self._cells = [self.cells(row) for row in rows]
         self._strips.clear()
@@ -154,11 +152,11 @@ class QueueTable(Widget, can_focus=True):
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on a page row (clamped) and scroll it into view."""
-        if not self._rows:
+        if not self._keys:
             self.cursor_row = 0
             return
         old = self.cursor_row
-        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        self.cursor_row = max(0, min(row, len(self._keys) - 1))
         top = self._top
         if self.cursor_row < top:
             top = self.cursor_row
@@ -221,12 +219,10 @@ class QueueTable(Widget, can_focus=True):
         self.action_cursor_up()
 
     def on_focus(self) -> None:
-        self._strips.clear()  # the cursor's colours depend on focus
-        self.refresh()
+        self._repaint()  # the cursor's colours depend on focus
 
     def on_blur(self) -> None:
-        self._strips.clear()
-        self.refresh()
+        self._repaint()
 
     def on_resize(self) -> None:
         self.fit_columns()
@@ -238,27 +234,34 @@ class QueueTable(Widget, can_focus=True):
         super().notify_style_update()
 
     # -- rendering ---------------------------------------------------------------------
+    def _repaint(self) -> None:
+        """Drop every rendered line (widths, focus or colours changed) and redraw."""
+        self._strips.clear()
+        self.refresh()
+
     def render_line(self, y: int) -> Strip:
         """The header on line 0, else the page row shown there (rendered once, cached)."""
-        width = self.size.width
-        if y == 0:
-            labels = tuple(Text(label) for _k, label, _w in COLUMNS)
-            return self._strip(labels, self.get_component_rich_style("queue-table--header"))
-        row = self._top + y - 1
-        if row >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
-        cursor = row == self.cursor_row
-        key = (row, cursor)
+        row = self._top + y - 1 if y else -1
+        if row >= len(self._cells):
+            return Strip.blank(self.size.width, self.rich_style)
+        key = (row, row == self.cursor_row)
         strip = self._strips.get(key)
         if strip is None:
-            if cursor:
-                style = self.get_component_rich_style("queue-table--cursor")
-            elif row % 2:
-                style = self.get_component_rich_style("queue-table--even-row")
-            else:
-                style = self.rich_style
-            strip = self._strips[key] = self._strip(self._cells[row], style)
+            strip = self._strips[key] = self._render_row(*key)
         return strip
+
+    def _render_row(self, row: int, cursor: bool) -> Strip:
+        """Page row `row` (-1: the header) on its zebra, cursor or header style."""
+        if row == -1:
+            labels = tuple(Text(label) for _k, label, _w in COLUMNS)
+            return self._strip(labels, self.get_component_rich_style("queue-table--header"))
+        if cursor:
+            style = self.get_component_rich_style("queue-table--cursor")
+        elif row % 2:
+            style = self.get_component_rich_style("queue-table--even-row")
+        else:
+            style = self.rich_style
+        return self._strip(self._cells[row], style)
 
     def _strip(self, cells: tuple[Text, ...], style: Style) -> Strip:
         """One line: each cell cut or padded to its column, on the row's style."""
