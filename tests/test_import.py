@@ -18,7 +18,13 @@ from helpdesk_tui.errors import PermissionDenied, UsageError
 from helpdesk_tui.services.calendar import BusinessCalendar
 from helpdesk_tui.services.importer import ImportRefused, ImportReport, SlaDueCache, import_tickets
 from helpdesk_tui.services.sla import SlaBook
-from helpdesk_tui.store.bulk import TICKET_COLUMNS, epoch_us, fts_bulk_mode
+from helpdesk_tui.store.bulk import (
+    BULK_CACHE_KIB,
+    TICKET_COLUMNS,
+    bulk_cache,
+    epoch_us,
+    fts_bulk_mode,
+)
 from helpdesk_tui.store.models import Audit, Category, Interaction, Requester, Ticket
 from tests.conftest import MONDAY_10, Desk
 
@@ -268,6 +274,27 @@ def test_fts_bulk_mode_restores_the_trigger_on_error(desk: Desk) -> None:
     with desk.store.read() as s:
         names = set(s.scalars(sa.text("SELECT name FROM sqlite_master WHERE type='trigger'")))
     assert "ticket_fts_ai" in names
+
+
+def test_bulk_cache_is_raised_for_the_load_and_restored_even_on_error(desk: Desk) -> None:
+    if not desk.store.is_sqlite:
+        pytest.skip("the page cache pragma is SQLite's")
+    seen: list[int] = []
+
+    def load(session: Any) -> None:
+        conn = session.connection()
+        seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        with bulk_cache(conn):
+            seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+            raise RuntimeError("disk on fire")
+
+    def after(session: Any) -> None:
+        seen.append(session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    with pytest.raises(RuntimeError):
+        desk.store.run_write(load)
+    desk.store.run_write(after)  # the pool hands back the same connection on SQLite files
+    assert seen == [seen[0], -BULK_CACHE_KIB, seen[0]]
 
 
 def _cli(db: str, *args: str) -> tuple[int, str, str]:

@@ -45,6 +45,7 @@ from helpdesk_tui.store.bulk import (
     INTERACTION_COLUMNS,
     REQUESTER_COLUMNS,
     TICKET_COLUMNS,
+    bulk_cache,
     bulk_insert,
     epoch_us,
     fts_bulk_mode,
@@ -323,7 +324,7 @@ def _write(
     ids = reserve_ids(conn, Ticket.__table__, len(rows))  # type: ignore[attr-defined]
     now_us, note = epoch_us(now), f"imported from {path.name} row "
     agent = actor.agent_id
-    with fts_bulk_mode(conn):
+    with bulk_cache(conn), fts_bulk_mode(conn):
         for start in range(0, len(rows), BATCH):
             tickets, log = [], []
             for tid, p in zip(ids[start : start + BATCH], rows[start : start + BATCH], strict=True):
