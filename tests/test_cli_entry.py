@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from helpdesk_tui.cli.entry import tui_options
 from helpdesk_tui.cli.main import wants_command
 
 
@@ -49,3 +51,61 @@ def test_the_full_cli_is_there_for_commands() -> None:
         c.name for c in app.registered_commands
     }
     assert {"ticket", "sla", "survey", "kb", "sop", "db"} <= names
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], (None, None)),
+        (["--db", "x.db"], ("x.db", None)),
+        (["--db=x.db", "--as", "bob"], ("x.db", "bob")),
+        (["--as=bob"], (None, "bob")),
+        (["--db", "ticket"], ("ticket", None)),  # "ticket" is the value of --db here
+        (["--db"], None),  # click explains the missing value
+        (["--db", "--as", "bob"], None),
+        (["--db", "a.db", "--db", "b.db"], None),
+        (["--version"], None),
+        (["--help"], None),
+        (["ticket", "list"], None),
+        (["--db", "x.db", "where"], None),
+        (["--bogus"], None),
+    ],
+)
+def test_tui_options_take_only_plain_global_options(
+    argv: list[str], expected: tuple[str | None, str | None] | None
+) -> None:
+    assert tui_options(argv) == expected
+
+
+def _helpdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "helpdesk"
+    return subprocess.run(
+        [str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_opening_the_tui_on_no_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = _helpdesk("--db", str(tmp_path / "none.db"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"helpdesk: no database at {tmp_path / 'none.db'}; run `helpdesk init` first"
+    ]
+
+
+def test_opening_the_tui_on_a_broken_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 200)
+    result = _helpdesk("--db", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("helpdesk: cannot "), lines
+
+
+def test_the_missing_value_goes_to_click(tmp_path: Path) -> None:
+    result = _helpdesk("--db", cwd=tmp_path)
+    assert result.returncode == 2 and "--db" in result.stderr

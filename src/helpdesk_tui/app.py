@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,9 +22,16 @@ from textual.worker import Worker, WorkerState
 from helpdesk_tui.errors import Conflict, HelpdeskError
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.queue import QueueScreen
-from helpdesk_tui.services.desk import DeskService, NearestBreach
+from helpdesk_tui.services.queue_types import NearestBreach
 from helpdesk_tui.services.vocab import PRESENCES
 from helpdesk_tui.text import sanitize_line
+
+if TYPE_CHECKING:
+    # Loaded in the background after the first frame when the app opens on a launch
+    # frame (see `run_app`): SQLAlchemy and the services take longer to import than
+    # Textual takes to start.
+    from helpdesk_tui.services.desk import DeskService
+    from helpdesk_tui.services.opening import Opening
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +86,39 @@ class HelpdeskApp(App[None]):
 
     def __init__(
         self,
-        desk: DeskService,
+        desk: DeskService | None = None,
         *,
+        opening: Opening | None = None,
+        load_desk: Callable[[], DeskService] | None = None,
         keymap: dict[str, str] | None = None,
         poll_seconds: float = 1.5,
         header_seconds: float = 30.0,
         page_size: int | None = None,
     ) -> None:
+        """Give `desk`, or `load_desk` to build it in the background after the first frame.
+
+        With `load_desk`, `opening` (the launch frame read without the ORM) is what the
+        queue shows until the desk is ready.
+        """
         super().__init__()
-        self.desk = desk
+        if desk is None and load_desk is None:
+            raise ValueError("HelpdeskApp needs a desk or a way to load one")
+        self._desk = desk
+        self._load_desk = load_desk
+        self.opening = opening if desk is None else None
+        self._desk_ready = threading.Event()
+        if desk is not None:
+            self._desk_ready.set()
+        self._loader: threading.Thread | None = None
+        self._loader_lock = threading.Lock()
+        #: Why the desk could not be loaded (the CLI reports it once the app has closed).
+        self.load_error: BaseException | None = None
         self._keymap = keymap or {}
         self.poll_seconds = poll_seconds
         self.header_seconds = header_seconds
         #: Rows per queue page; None: two screens of the table, at least 60 rows.
         self.page_size = page_size
-        self.presence = "available"
+        self.presence = opening.presence if opening is not None else "available"
         #: What the headers show besides presence: nearest breach, clock, open count.
         self.breach: NearestBreach | None = None
         self.breach_checked_at: datetime | None = None
@@ -101,9 +128,75 @@ class HelpdeskApp(App[None]):
         #: My unread notifications, for the header's bell.
         self.unread_count = 0
 
+    # -- the desk (maybe still loading) -----------------------------------------------------
+    @property
+    def desk(self) -> DeskService:
+        """The service facade. While it loads in the background, this waits for it."""
+        desk = self._desk
+        if desk is None:
+            if threading.current_thread() is threading.main_thread():
+                self.start_loading_desk()  # waiting on the UI thread must not deadlock
+            self._desk_ready.wait()
+            desk = self._desk
+            if desk is None:
+                assert self.load_error is not None
+                raise self.load_error
+        return desk
+
+    @property
+    def agent_name(self) -> str:
+        """The acting agent's name for the headers (known from the launch frame early)."""
+        if self._desk is None and self.opening is not None:
+            return self.opening.agent_name
+        return self.desk.actor.name
+
+    def start_loading_desk(self) -> None:
+        """Build the desk on a thread of its own (once); the UI keeps running meanwhile."""
+        with self._loader_lock:
+            if self._loader is not None or self._desk_ready.is_set():
+                return
+            self._loader = threading.Thread(target=self._load, name="desk-loader")
+            self._loader.start()
+
+    def _load(self) -> None:
+        assert self._load_desk is not None
+        try:
+            desk = self._load_desk()
+        except BaseException as exc:  # reported by the CLI after the app closes
+            self.load_error = exc
+            self._desk_ready.set()
+            self._from_loader(self.exit, None, 1)
+            return
+        self._desk = desk
+        self._desk_ready.set()
+        self._from_loader(self._desk_loaded)
+
+    def _from_loader(self, callback: Callable[..., Any], *args: Any) -> None:
+        with suppress(RuntimeError):  # the app closed while the desk loaded
+            self.call_from_thread(callback, *args)
+
+    def _desk_loaded(self) -> None:
+        """The services are up: start the live parts, and let them replace the launch frame."""
+        self.opening = None
+        self._start_live()
+        self._reload_screens()
+
+    def close_desk(self) -> None:
+        """After the app has closed: wait for a desk still loading, then close the desk."""
+        loader = self._loader
+        if loader is not None:
+            loader.join()
+        if self._desk is not None:
+            self._desk.close()
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
+        if self._desk is not None:
+            self._start_live()
+
+    def _start_live(self) -> None:
+        """Presence, SOP sync, unread count and the timers: all of them ask the desk."""
         self.load_presence()
         self.sync_sops()
         self.load_unread()
@@ -160,6 +253,9 @@ class HelpdeskApp(App[None]):
         """Another agent (or this one) changed data: screens reload what they show."""
         self.data_generation += 1
         self.load_unread()
+        self._reload_screens()
+
+    def _reload_screens(self) -> None:
         for screen in self.screen_stack:
             refresh = getattr(screen, "on_data_changed", None)
             if refresh is not None:
@@ -284,21 +380,49 @@ def ssh_session() -> bool:
 
 def run_app(cli: Any) -> None:
     """Open the TUI for the CLI's settings and store (`helpdesk` with no command)."""
-    from helpdesk_tui.cli.ticket import load_rules_for
-    from helpdesk_tui.services.rbac import os_login
+    from datetime import UTC
+
+    from helpdesk_tui.services.identity import os_login
+    from helpdesk_tui.services.opening import open_queue
 
     settings = cli.settings
-    store = cli.store()
-    desk = DeskService(store, os_login(), as_login=cli.as_login, rules=load_rules_for(settings))
-    desk.configure_surveys(settings.raw)
-    desk.actor  # noqa: B018 - fail early, before the screen switches, if we are no agent
+    login = os_login()
+
+    def load_desk() -> DeskService:
+        from helpdesk_tui.cli.ticket import load_rules_for
+        from helpdesk_tui.services.desk import DeskService
+
+        rules = load_rules_for(settings)
+        desk = DeskService(cli.store(), login, as_login=cli.as_login, rules=rules)
+        desk.configure_surveys(settings.raw)
+        desk.actor  # noqa: B018 - fail early if we are no agent
+        gc.freeze()  # what the desk imported lives as long as the app too (see below)
+        return desk
+
     mouse_setting = settings.ui.get("mouse")
     mouse = bool(mouse_setting) if mouse_setting is not None else not ssh_session()
-    app = HelpdeskApp(desk, keymap=settings.keymap)
+    opening = None
+    if cli.as_login is None:  # acting as someone else is checked by the services only
+        opening = open_queue(
+            settings.db_url, login, limit=launch_page_size(), now=datetime.now(UTC)
+        )
+    if opening is None:
+        app = HelpdeskApp(load_desk(), keymap=settings.keymap)
+    else:
+        app = HelpdeskApp(opening=opening, load_desk=load_desk, keymap=settings.keymap)
     # Everything imported so far lives as long as the app: keep it out of the cyclic
     # collector's full passes, which otherwise walk it all and stall a keystroke.
     gc.freeze()
     try:
         app.run(mouse=mouse)
     finally:
-        desk.close()
+        app.close_desk()
+    if app.load_error is not None:
+        raise app.load_error
+
+
+def launch_page_size() -> int:
+    """Rows of the launch frame: what `QueueScreen.page_limit` gives for this terminal."""
+    import shutil
+
+    return max(60, 2 * shutil.get_terminal_size((80, 24)).lines)

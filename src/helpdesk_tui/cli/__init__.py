@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpdesk_tui.cli.main import main
+from helpdesk_tui.cli.entry import main
 
 __all__ = ["app", "main"]
 

@@ -7,72 +7,22 @@ import io
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from helpdesk_tui.config import Settings
+from helpdesk_tui.cli.state import CliState as CliState
 from helpdesk_tui.errors import UsageError
-from helpdesk_tui.services.context import Actor
-from helpdesk_tui.services.rbac import os_login, resolve_actor
-from helpdesk_tui.store.engine import Store
 from helpdesk_tui.text import plain
 
 T = TypeVar("T")
 
 #: Output formats of commands that print records.
 FORMATS = ("table", "csv", "json")
-
-
-@dataclass
-class CliState:
-    """Per-invocation state built from the global options; the store opens lazily."""
-
-    db: str | None = None
-    as_login: str | None = None
-    _settings: Settings | None = None
-    _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def settings(self) -> Settings:
-        """Settings from config file, environment and `--db`."""
-        if self._settings is None:
-            self._settings = Settings.load(self.db)
-        return self._settings
-
-    def store(self, *, check: bool = True) -> Store:
-        """The store; with `check`, refuses a missing or outdated schema with a clear message."""
-        if self._store is None:
-            self._store = Store(self.settings.db_url)
-        if check:
-            from helpdesk_tui.store.migrate import check_schema
-
-            check_schema(self._store)
-        return self._store
-
-    def actor(self, session: Session) -> Actor:
-        """The acting agent: the OS account, or `--as NAME` for admins."""
-        return resolve_actor(session, os_login(), self.as_login)
-
-    def write(self, work: Callable[[Session, Actor], T]) -> T:
-        """Run `work(session, actor)` in one retried write transaction."""
-        return self.store().run_write(lambda session: work(session, self.actor(session)))
-
-    def read(self, work: Callable[[Session, Actor], T]) -> T:
-        """Run `work(session, actor)` in one short read transaction."""
-        with self.store().read() as session:
-            return work(session, self.actor(session))
-
-    def close(self) -> None:
-        """Dispose of the engine, if one was made."""
-        if self._store is not None:
-            self._store.dispose()
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from helpdesk_tui import __version__
-from helpdesk_tui.cli.common import CliState
+from helpdesk_tui.cli.entry import database_failure
+from helpdesk_tui.cli.state import CliState
 from helpdesk_tui.errors import HelpdeskError
 
 
@@ -29,17 +30,9 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _database_error(exc: DBAPIError) -> typer.Exit:
-    text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return _fail("the database is locked by another process; try again", 1)
-    if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
-        return _fail(f"cannot write the database: {text}", 1)
-    if "not a database" in lowered or "malformed" in lowered or "unable to open" in lowered:
-        return _fail(f"cannot read the database: {text}", 1)
-    if "connection" in lowered or "could not connect" in lowered:
-        return _fail(f"cannot connect to the database: {text}", 1)
-    return _fail(f"database error: {text}", 1)
+    failure = database_failure(exc)
+    assert failure is not None
+    return _fail(*failure)
 
 
 class HelpdeskGroup(TyperGroup):
@@ -158,7 +151,7 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The full CLI (cli/entry.py opens the TUI itself when no command is given)."""
     import sys
 
     chosen = build_app() if wants_command(sys.argv[1:]) else _root_app()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpdesk_tui.cli.common import CliState
+from helpdesk_tui.cli.state import CliState
 
 
 def run_tui(cli: CliState) -> None:

@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from helpdesk_tui.services.desk import DeskService
-
 if TYPE_CHECKING:
     from helpdesk_tui.app import HelpdeskApp
+    from helpdesk_tui.services.desk import DeskService  # loaded after the first frame
 
 T = TypeVar("T")
 

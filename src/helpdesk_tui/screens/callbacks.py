@@ -81,7 +81,7 @@ class CallbacksScreen(DeskScreen[None]):
         self.rows: list[CallbackRow] = []
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Static(Text(_("Callbacks due today"), style="bold"), id="callbacks-title")
         table: DataTable[Text] = DataTable(id="callbacks-table", cursor_type="row")
         yield table

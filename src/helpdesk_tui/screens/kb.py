@@ -51,7 +51,7 @@ class KbScreen(DeskScreen[None]):
         self.initial_query = query
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Input(
             self.initial_query, placeholder=_("search articles…"), id="kb-search", compact=True
         )
@@ -147,7 +147,7 @@ class KbArticleScreen(DeskScreen[None]):
         self.article: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Static(id="article-title")
         with VerticalScroll(id="article-body"):
             yield Markdown(id="article-md", open_links=False)
@@ -263,7 +263,7 @@ class KbEditScreen(DeskScreen[None]):
 
     def compose(self) -> ComposeResult:
         d = self.draft
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         with Horizontal(classes="field"):
             yield Label(_("Title"))
             yield Input(d.title, id="kb-title", compact=True)

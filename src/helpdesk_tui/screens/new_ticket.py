@@ -51,7 +51,7 @@ class NewTicketScreen(DeskScreen[None]):
         self.touched: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Label(Text(_("New ticket — hotline intake"), style="bold"), id="intake-title")
         with VerticalScroll(id="intake-form"):
             with Horizontal(classes="field"):

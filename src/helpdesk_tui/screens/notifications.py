@@ -51,7 +51,7 @@ class NotificationsScreen(DeskScreen[None]):
         self.rows: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Static(Text(_("Notifications"), style="bold"), id="notifications-title")
         yield DataTable(id="notifications", cursor_type="row", zebra_stripes=True)
         yield Static(id="notifications-status")

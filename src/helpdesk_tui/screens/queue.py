@@ -17,8 +17,7 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
-from helpdesk_tui.services.desk import NearestBreach
-from helpdesk_tui.services.queue import VIEWS, PageKey, QueuePage, QueueQuery
+from helpdesk_tui.services.queue_types import VIEWS, NearestBreach, PageKey, QueuePage, QueueQuery
 from helpdesk_tui.services.vocab import PRIORITIES, STATUSES
 from helpdesk_tui.widgets.header import DeskHeader
 from helpdesk_tui.widgets.queue_table import QueueTable
@@ -69,7 +68,7 @@ class QueueScreen(DeskScreen[None]):
         self.counts: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name, id="header")
+        yield DeskHeader(self.helpdesk.agent_name, id="header")
         yield Static(id="views")
         # Always on screen (one line): showing it on "/" would race the keys typed next.
         yield Input(placeholder=_("/ search tickets…"), id="search", compact=True)
@@ -81,8 +80,17 @@ class QueueScreen(DeskScreen[None]):
         self.helpdesk.paint_header(self.query_one(DeskHeader))
         self.query_one(QueueTable).focus()
         self.render_views()
-        self.load_page(PageRequest())
-        self.load_counts()
+        opening = self.helpdesk.opening
+        if opening is None:
+            self.load_page(PageRequest())
+            self.load_counts()
+            return
+        # The launch frame: the first page read without the ORM goes on screen now, and
+        # the desk starts loading once it is drawn (the import would slow the drawing).
+        # When the desk is ready the app reloads every screen, this one included.
+        self.query_state = opening.query
+        self.show_page(opening.query, PageRequest(), opening.page, None, 0)
+        self.call_after_refresh(self.helpdesk.start_loading_desk)
 
     # -- loading ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
@@ -138,9 +146,12 @@ class QueueScreen(DeskScreen[None]):
         total: int | None,
         cursor: str | int | None,
     ) -> None:
-        """Put a fetched page on screen; `cursor` is a row index, a ticket id (str) or -1."""
+        """Put a fetched page on screen; `cursor` is a row index, a ticket id (str), -1
+        (the last row) or None (the ticket under the cursor now, else the same row)."""
         if query != self.query_state:
             return  # the agent changed the view meanwhile; a newer page is coming
+        if cursor is None:
+            cursor = self.current_id() or 0
         previous = self.page
         self.page, self.request, self.total = page, request, total
         if request.kind == "first":
@@ -186,7 +197,7 @@ class QueueScreen(DeskScreen[None]):
 
     def on_data_changed(self) -> None:
         """Someone committed: reload the same window, keeping the cursor on its ticket."""
-        self.load_page(self.request, cursor=self.current_id() or 0)
+        self.load_page(self.request, cursor=None)
         self.load_counts()
 
     # -- rendering --------------------------------------------------------------------

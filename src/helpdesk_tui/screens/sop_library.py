@@ -51,7 +51,7 @@ class SopLibraryScreen(DeskScreen[None]):
         self.views: dict[str, SopView] = {}
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Input(
             placeholder=_("describe the problem to find its SOP…"), id="sop-search", compact=True
         )

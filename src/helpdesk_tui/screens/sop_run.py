@@ -44,7 +44,7 @@ class SopRunScreen(DeskScreen[None]):
         self.run: RunView | None = None
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Static(id="sop-title")
         with Horizontal(id="sop-body"):
             yield SelectionList[int](id="sop-steps")

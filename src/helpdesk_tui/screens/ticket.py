@@ -91,7 +91,7 @@ class TicketScreen(DeskScreen[None]):
         self.matches: list[Match] = []
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(self.desk.actor.name)
+        yield DeskHeader(self.helpdesk.agent_name)
         yield Static(id="ticket-title")
         yield Static(id="ticket-status")
         yield Static(id="ticket-sla")

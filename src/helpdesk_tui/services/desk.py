@@ -24,7 +24,7 @@ from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk_knowledge import KnowledgeDesk
 from helpdesk_tui.services.desk_surveys import SurveyDesk
 from helpdesk_tui.services.learning import active_model_info, load_active_model
-from helpdesk_tui.services.queue import PageKey, QueuePage, QueueQuery
+from helpdesk_tui.services.queue_types import NearestBreach, PageKey, QueuePage, QueueQuery
 from helpdesk_tui.services.sla import SlaBook
 from helpdesk_tui.services.tickets import NewTicket, active_categories, create_ticket, triage_input
 from helpdesk_tui.services.triage import Advice, Triage
@@ -47,14 +47,6 @@ class RequesterHit:
     phone: str | None
     vip: bool
     score: float
-
-
-@dataclass(frozen=True)
-class NearestBreach:
-    """The open ticket (mine or unassigned) whose resolution is due soonest."""
-
-    ticket_id: int
-    due: datetime
 
 
 class DeskService(KnowledgeDesk, SurveyDesk):

@@ -7,7 +7,6 @@ by resolution due time (SLA due first); "recently closed" by closing time, newes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -15,89 +14,32 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.errors import invalid_choice
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.queue_types import PAGE_SIZE, VIEWS, PageKey, QueuePage, QueueQuery
+from helpdesk_tui.services.rows import rows_to_ticket_rows
 from helpdesk_tui.services.sla import SlaBook
-from helpdesk_tui.services.views import TicketRow, list_select, rows_to_ticket_rows
-from helpdesk_tui.services.vocab import PRIORITIES, STATUSES
+from helpdesk_tui.services.views import list_select
 from helpdesk_tui.store.models import Ticket
-from helpdesk_tui.store.models.ticket import OPEN_PREDICATE
+from helpdesk_tui.store.schema import OPEN_PREDICATE
 from helpdesk_tui.store.search import matching_ticket_ids
 
-#: View id -> title shown on the queue's tabs.
-VIEWS: Final[dict[str, str]] = {
-    "mine": "Mine",
-    "unassigned": "Unassigned",
-    "group": "Group",
-    "escalated": "Escalated",
-    "waiting": "Waiting",
-    "open": "Open",
-    "closed": "Closed",
-}
+__all__ = [
+    "OPEN_WHERE",
+    "PAGE_SIZE",
+    "VIEWS",
+    "PageKey",
+    "QueuePage",
+    "QueueQuery",
+    "count",
+    "fetch_page",
+    "view_counts",
+]
 
-#: Default page size: a screenful many times over, still cheap to fetch.
-PAGE_SIZE: Final = 200
 OPEN_WHERE: Final = sa.text("ticket." + OPEN_PREDICATE)  # open = not resolved, closed, cancelled
-
-
-@dataclass(frozen=True)
-class QueueQuery:
-    """What the agent is looking at: a view, optional filters and a search text."""
-
-    view: str = "open"
-    category: str | None = None
-    priority: str | None = None
-    status: str | None = None
-    search: str = ""
-
-    def __post_init__(self) -> None:
-        if self.view not in VIEWS:
-            raise invalid_choice("view", self.view, VIEWS)
-        if self.priority is not None and self.priority not in PRIORITIES:
-            raise invalid_choice("priority", self.priority, PRIORITIES)
-        if self.status is not None and self.status not in STATUSES:
-            raise invalid_choice("status", self.status, STATUSES)
-
-    def with_(self, **changes: Any) -> QueueQuery:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class PageKey:
-    """The sort key of one row: where a page starts or ends."""
-
-    at: datetime | None
-    id: int
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    """One page of the queue and whether more rows lie before or after it."""
-
-    rows: list[TicketRow]
-    has_before: bool
-    has_after: bool
-
-    @property
-    def first_key(self) -> PageKey | None:
-        """Key of the first row (for paging backwards)."""
-        return _key(self.rows[0]) if self.rows else None
-
-    @property
-    def last_key(self) -> PageKey | None:
-        """Key of the last row (for paging forwards)."""
-        return _key(self.rows[-1]) if self.rows else None
 
 
 def _closed_view(query: QueueQuery) -> bool:
     return query.view == "closed"
-
-
-def _key(row: TicketRow) -> PageKey:
-    if row.status in ("closed", "cancelled"):
-        return PageKey(row.closed_at, row.id)
-    return PageKey(row.sla.resolve_due, row.id)
 
 
 def _sort_columns(query: QueueQuery) -> tuple[Any, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
@@ -15,6 +13,8 @@ from sqlmodel import col
 from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, invalid_choice
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.identity import os_full_name as os_full_name
+from helpdesk_tui.services.identity import os_login as os_login
 from helpdesk_tui.services.vocab import PRESENCES
 from helpdesk_tui.store.models import (
     Agent,
@@ -94,17 +94,6 @@ DEFAULT_ROLES: Final[dict[str, tuple[str, list[str]]]] = {
     "supervisor": ("service desk supervisor", _SUPERVISOR),
     "admin": ("administrator: everything", list(PERMISSIONS)),
 }
-
-
-def os_login() -> str:
-    """The OS account running this process, from the kernel's uid (never `$USER`)."""
-    return pwd.getpwuid(os.getuid()).pw_name
-
-
-def os_full_name() -> str:
-    """The OS account's full name from the GECOS field, or its login."""
-    entry = pwd.getpwuid(os.getuid())
-    return entry.pw_gecos.split(",")[0].strip() or entry.pw_name
 
 
 def seed_roles(session: Session) -> None:

@@ -9,18 +9,20 @@ breached.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Final
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-from sqlmodel import col
+from typing import TYPE_CHECKING, Final, Protocol
 
 from helpdesk_tui.services.calendar import BusinessCalendar, calendar_from_dict
 from helpdesk_tui.services.vocab import PRIORITIES
-from helpdesk_tui.store.models import Calendar, SlaPolicy, Ticket
-from helpdesk_tui.store.types import pk
+
+if TYPE_CHECKING:
+    # The clock itself needs no ORM: the TUI's launch frame computes SLA states before
+    # SQLAlchemy is imported (services/opening.py). Only loading and seeding touch it.
+    from sqlalchemy.orm import Session
+
+    from helpdesk_tui.store.models import Ticket
 
 #: Fraction of a target after which the ticket shows a warning.
 WARNING_FRACTION: Final = 0.75
@@ -73,7 +75,24 @@ class SlaStatus:
         }
 
 
-def calendar_of(row: Calendar) -> BusinessCalendar:
+class CalendarRow(Protocol):
+    """The stored form of a calendar: a `Calendar` entity, or a row read without the ORM."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def weekdays(self) -> str: ...
+    @property
+    def opens(self) -> str: ...
+    @property
+    def closes(self) -> str: ...
+    @property
+    def holidays(self) -> str: ...
+
+
+def calendar_of(row: CalendarRow) -> BusinessCalendar:
     """Turn a stored calendar row into a BusinessCalendar."""
     return calendar_from_dict(
         {
@@ -96,16 +115,41 @@ class SlaBook:
     @classmethod
     def load(cls, session: Session) -> SlaBook:
         """Read the active policies and their calendars."""
+        import sqlalchemy as sa
+        from sqlmodel import col
+
+        from helpdesk_tui.store.models import Calendar, SlaPolicy
+
         calendars = {c.id: calendar_of(c) for c in session.scalars(sa.select(Calendar))}
+        policies = session.scalars(
+            sa.select(SlaPolicy).where(col(SlaPolicy.active)).order_by(col(SlaPolicy.id))
+        )
+        return cls.from_rows(
+            calendars,
+            (
+                (p.id, p.name, p.priority, p.response_minutes, p.resolve_minutes, p.calendar_id)
+                for p in policies
+            ),
+        )
+
+    @classmethod
+    def from_rows(
+        cls,
+        calendars: dict[int | None, BusinessCalendar],
+        policies: Iterable[tuple[int | None, str, str, int, int, int]],
+    ) -> SlaBook:
+        """The book from calendars by id and active policy rows (id, name, priority,
+        response minutes, resolution minutes, calendar id) in id order: the last policy
+        of a priority wins."""
         terms: dict[str, SlaTerms] = {}
-        for policy in session.scalars(sa.select(SlaPolicy).where(col(SlaPolicy.active))):
-            terms[policy.priority] = SlaTerms(
-                policy_id=policy.id,
-                name=policy.name,
-                priority=policy.priority,
-                response_s=policy.response_minutes * 60.0,
-                resolve_s=policy.resolve_minutes * 60.0,
-                calendar=calendars[policy.calendar_id],
+        for policy_id, name, priority, response_min, resolve_min, calendar_id in policies:
+            terms[priority] = SlaTerms(
+                policy_id=policy_id,
+                name=name,
+                priority=priority,
+                response_s=response_min * 60.0,
+                resolve_s=resolve_min * 60.0,
+                calendar=calendars[calendar_id],
             )
         return cls(terms)
 
@@ -127,6 +171,12 @@ class SlaBook:
 
 def seed_sla(session: Session, timezone: str = "UTC", holidays: tuple[date, ...] = ()) -> None:
     """Create the default calendars and policies that do not exist yet (idempotent)."""
+    import sqlalchemy as sa
+    from sqlmodel import col
+
+    from helpdesk_tui.store.models import Calendar, SlaPolicy
+    from helpdesk_tui.store.types import pk
+
     names = set(session.scalars(sa.select(col(Calendar.name))))
     if "24x7" not in names:
         session.add(Calendar(name="24x7"))

@@ -19,7 +19,8 @@ from helpdesk_tui.errors import NotFound
 from helpdesk_tui.services.closure import first_contact_resolution
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.escalation import PACKAGE_NOTE, ola_state
-from helpdesk_tui.services.sla import SlaBook, SlaStatus, format_duration, sla_status, ticket_sla
+from helpdesk_tui.services.rows import TicketRow, rows_to_ticket_rows
+from helpdesk_tui.services.sla import SlaBook, format_duration, ticket_sla
 from helpdesk_tui.services.sop import get_sop, runs_of_ticket
 from helpdesk_tui.services.tickets import get_ticket
 from helpdesk_tui.services.vocab import OPEN_STATUSES
@@ -150,39 +151,6 @@ def ticket_detail(
     }
 
 
-@dataclass(frozen=True)
-class TicketRow:
-    """One line of a ticket list."""
-
-    id: int
-    priority: str
-    status: str
-    category: str
-    title: str
-    assignee: str | None
-    requester: str | None
-    created_at: datetime
-    updated_at: datetime
-    sla: SlaStatus
-    closed_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return {
-            "id": self.id,
-            "priority": self.priority,
-            "status": self.status,
-            "category": self.category,
-            "title": self.title,
-            "assignee": self.assignee,
-            "requester": self.requester,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "sla": self.sla.to_dict(),
-            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
-        }
-
-
 _Assignee = aliased(Agent)
 
 #: Columns a list row needs, in TicketRow order plus the SLA inputs.
@@ -213,38 +181,6 @@ def list_select() -> Any:
         .outerjoin(_Assignee, col(_Assignee.id) == col(Ticket.assignee_id))
         .outerjoin(Requester, col(Requester.id) == col(Ticket.requester_id))
     )
-
-
-def rows_to_ticket_rows(rows: Any, book: SlaBook, now: datetime) -> list[TicketRow]:
-    """Turn result tuples of `list_select()` into TicketRows with their SLA state."""
-    out = []
-    for row in rows:
-        status = sla_status(
-            book.terms(row[1]),
-            now=now,
-            created_at=row[7],
-            response_due=row[9],
-            resolve_due=row[10],
-            first_response_at=row[11],
-            resolved_at=row[12],
-            paused_at=row[13],
-        )
-        out.append(
-            TicketRow(
-                id=row[0],
-                priority=row[1],
-                status=row[2],
-                category=row[3],
-                title=row[4],
-                assignee=row[5],
-                requester=row[6],
-                created_at=row[7],
-                updated_at=row[8],
-                sla=status,
-                closed_at=row[14],
-            )
-        )
-    return out
 
 
 def list_tickets(

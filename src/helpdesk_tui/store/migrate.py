@@ -9,13 +9,12 @@ import sqlalchemy as sa
 
 from helpdesk_tui.errors import StoreUnavailable
 from helpdesk_tui.store.engine import Store
+from helpdesk_tui.store.schema import SCHEMA_HEAD as SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-#: The newest revision this program knows. tests/test_migrations.py checks it is Alembic's head.
-SCHEMA_HEAD = "0006"
 
 
 def alembic_config(store: Store, connection: sa.Connection | None = None) -> Config:

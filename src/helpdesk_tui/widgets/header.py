@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from helpdesk_tui.i18n import _
-from helpdesk_tui.services.desk import NearestBreach
+from helpdesk_tui.services.queue_types import NearestBreach
 from helpdesk_tui.widgets.formatting import wall_countdown
 
 PRESENCE_STYLES = {"available": "bold green", "busy": "bold red", "away": "yellow"}

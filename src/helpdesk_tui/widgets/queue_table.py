@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from helpdesk_tui.i18n import _
-from helpdesk_tui.services.views import TicketRow
+from helpdesk_tui.services.rows import TicketRow
 from helpdesk_tui.text import plain
 from helpdesk_tui.widgets.formatting import priority_cell, sla_cell, status_cell
 

@@ -7,10 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from helpdesk_tui.store.schema import OPEN_PREDICATE
 from helpdesk_tui.store.types import UTCDateTime, utcnow
 
-#: SQL for "the ticket is open"; the same text in the index and the queries that use it.
-OPEN_PREDICATE = "status IN ('new', 'in_progress', 'waiting_customer', 'escalated')"
+__all__ = ["OPEN_PREDICATE", "Category", "Interaction", "Ticket"]
 
 
 class Category(SQLModel, table=True):

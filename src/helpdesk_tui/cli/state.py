@@ -1,0 +1,72 @@
+"""Per-invocation CLI state: the global options, settings and the store, opened lazily.
+
+Free of SQLAlchemy, typer and the services at import time: `helpdesk` alone opens the
+TUI through this without loading them (cli/entry.py, the launch budget of DESIGN §8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from helpdesk_tui.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from helpdesk_tui.services.context import Actor
+    from helpdesk_tui.store.engine import Store
+
+__all__ = ["CliState"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliState:
+    """Per-invocation state built from the global options; the store opens lazily."""
+
+    db: str | None = None
+    as_login: str | None = None
+    _settings: Settings | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """Settings from config file, environment and `--db`."""
+        if self._settings is None:
+            self._settings = Settings.load(self.db)
+        return self._settings
+
+    def store(self, *, check: bool = True) -> Store:
+        """The store; with `check`, refuses a missing or outdated schema with a clear message."""
+        if self._store is None:
+            from helpdesk_tui.store.engine import Store
+
+            self._store = Store(self.settings.db_url)
+        if check:
+            from helpdesk_tui.store.migrate import check_schema
+
+            check_schema(self._store)
+        return self._store
+
+    def actor(self, session: Session) -> Actor:
+        """The acting agent: the OS account, or `--as NAME` for admins."""
+        from helpdesk_tui.services.rbac import os_login, resolve_actor
+
+        return resolve_actor(session, os_login(), self.as_login)
+
+    def write(self, work: Callable[[Session, Actor], T]) -> T:
+        """Run `work(session, actor)` in one retried write transaction."""
+        return self.store().run_write(lambda session: work(session, self.actor(session)))
+
+    def read(self, work: Callable[[Session, Actor], T]) -> T:
+        """Run `work(session, actor)` in one short read transaction."""
+        with self.store().read() as session:
+            return work(session, self.actor(session))
+
+    def close(self) -> None:
+        """Dispose of the engine, if one was made."""
+        if self._store is not None:
+            self._store.dispose()
