@@ -246,7 +246,7 @@ def session(db: Path, tickets: int, presses: int) -> Session:
                 term.wait_quiet(0.5, timeout=60)
             for name in ("End", "Home", "j", "PageDown"):
                 keys[(view, name)] = KeyTimes()
-            for _ in range(max(5, presses // 40)):  # alternate End and Home
+            for _ in range(max(10, presses // 4)):  # alternate End and Home
                 keys[(view, "End")].press(term, KEYS["End"], 1)
                 keys[(view, "Home")].press(term, KEYS["Home"], 1)
             keys[(view, "j")].press(term, KEYS["j"], presses)
