@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.events import Resize
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -158,25 +158,26 @@ class HelpdeskApp(App[None]):
             self._loader = threading.Thread(target=self._load, name="desk-loader")
             self._loader.start()
 
+    class DeskLoaded(Message):
+        """The background loader finished, with a desk or with `load_error`."""
+
     def _load(self) -> None:
         assert self._load_desk is not None
         try:
-            desk = self._load_desk()
+            self._desk = self._load_desk()
         except BaseException as exc:  # reported by the CLI after the app closes
             self.load_error = exc
-            self._desk_ready.set()
-            self._from_loader(self.exit, None, 1)
-            return
-        self._desk = desk
         self._desk_ready.set()
-        self._from_loader(self._desk_loaded)
+        # A message, not call_from_thread: that blocks until the UI runs the call, and an
+        # app closing meanwhile would leave this thread (joined at exit) waiting forever.
+        self.post_message(self.DeskLoaded())
 
-    def _from_loader(self, callback: Callable[..., Any], *args: Any) -> None:
-        with suppress(RuntimeError):  # the app closed while the desk loaded
-            self.call_from_thread(callback, *args)
-
-    def _desk_loaded(self) -> None:
-        """The services are up: start the live parts, and let them replace the launch frame."""
+    def on_helpdesk_app_desk_loaded(self, _message: DeskLoaded) -> None:
+        """The services are up: start the live parts, and let them replace the launch frame.
+        If they could not be loaded, close the app: the CLI prints the error."""
+        if self._desk is None:
+            self.exit(return_code=1)
+            return
         self.opening = None
         self._start_live()
         self._reload_screens()

@@ -135,3 +135,32 @@ def test_the_opening_presence_is_the_apps_until_the_desk_says_otherwise(
 def test_an_app_needs_a_desk_or_a_loader() -> None:
     with pytest.raises(ValueError, match="desk"):
         HelpdeskApp()
+
+
+async def test_quitting_while_the_desk_loads_waits_for_it_and_closes_it(seeded: Store) -> None:
+    gate, closed = threading.Event(), []
+
+    def load() -> DeskService:
+        assert gate.wait(30)
+        desk = DeskService(seeded, rbac.os_login(), clock=lambda: NOW)
+        original = desk.close
+
+        def close() -> None:
+            closed.append(desk)
+            original()
+
+        desk.close = close  # type: ignore[method-assign]
+        return desk
+
+    app = HelpdeskApp(opening=_opening(seeded), load_desk=load, poll_seconds=0, header_seconds=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.start_loading_desk()
+        await pilot.press("ctrl+q")
+    # The loader finishes after the app has gone: telling the app must not block it.
+    threading.Timer(0.2, gate.set).start()
+    closer = threading.Thread(target=app.close_desk)
+    closer.start()
+    closer.join(10)
+    assert not closer.is_alive(), "close_desk hung on a loader that outlived the app"
+    assert app.load_error is None and len(closed) == 1
