@@ -17,12 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpdesk_tui.errors import UsageError
-from helpdesk_tui.services.calendar import (
-    ADD_HORIZON,
-    BusinessCalendar,
-    calendar_from_dict,
-    calendar_to_dict,
-)
+from helpdesk_tui.services.calendar import ADD_HORIZON, BusinessCalendar
+from helpdesk_tui.services.calendar_config import calendar_from_dict, calendar_to_dict
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

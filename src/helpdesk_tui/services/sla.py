@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Final, Protocol
 
-from helpdesk_tui.services.calendar import BusinessCalendar, calendar_from_dict
+from helpdesk_tui.services.calendar import BusinessCalendar
+from helpdesk_tui.services.calendar_config import calendar_from_dict
 from helpdesk_tui.services.vocab import PRIORITIES
 
 if TYPE_CHECKING:
