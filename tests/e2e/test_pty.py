@@ -250,6 +250,17 @@ def test_a_change_right_after_start_is_not_missed(desk: Desk) -> None:
         assert seen_after <= 3.0, f"the new ticket showed up only after {seen_after:.1f} s"
 
 
+def test_keys_pressed_on_the_launch_frame_wait_for_the_desk_and_work(desk: Desk) -> None:
+    """The first page shows before the services have loaded ("of …": not counted yet);
+    Enter pressed right then opens the ticket once they are up, nothing is lost."""
+    ticket_id = desk.new_ticket("Outlook not syncing since Friday")
+    with desk.tui() as term:
+        term.wait_text("Outlook not syncing", "of …", timeout=START_TIMEOUT)
+        term.send("\r")
+        term.wait_text(f"#{ticket_id} Outlook not syncing", "Back", timeout=STEP_TIMEOUT)
+        quit_app(term)
+
+
 def test_a_search_typed_in_one_burst_goes_into_the_search_box(desk: Desk) -> None:
     """ "/toner" arriving in one read (a fast typist, an SSH packet) searches for "toner"."""
     ticket_id = desk.new_ticket("Printer toner empty")
