@@ -119,3 +119,31 @@ def test_kb_editor_preview(snap_compare: Any, make_app: AppFactory) -> None:
     keys = ["f5", "n", *"Map a network drive", "tab", "tab", "tab", "tab", "tab"]
     keys += [*"## Steps", "enter", *"1. Open File Explorer", "ctrl+t"]
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=steps(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_launch_frame(snap_compare: Any, seeded: Store, size: tuple[int, int]) -> None:
+    """The first frame of `helpdesk`, drawn before the services have loaded."""
+    import threading
+
+    from helpdesk_tui.app import HelpdeskApp
+    from helpdesk_tui.services import rbac
+    from helpdesk_tui.services.desk import DeskService
+    from helpdesk_tui.services.opening import open_queue
+    from tests.tui.conftest import NOW
+
+    url = seeded.engine.url.render_as_string(hide_password=False)
+    opening = open_queue(url, rbac.os_login(), limit=60, now=NOW)
+    assert opening is not None
+    gate = threading.Event()
+
+    def load() -> DeskService:
+        gate.wait(60)  # held back until the picture is taken
+        return DeskService(seeded, rbac.os_login(), clock=lambda: NOW)
+
+    app = HelpdeskApp(opening=opening, load_desk=load, poll_seconds=0, header_seconds=0)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=steps())
+    finally:
+        gate.set()
+        app.close_desk()
