@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from textual.widgets import Input
@@ -14,6 +15,7 @@ from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.services import rbac
 from helpdesk_tui.services.desk import DeskService
+from helpdesk_tui.services.queue_types import QueueQuery
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.engine import Store
@@ -319,3 +321,47 @@ def test_sla_column_fits_clocks_overdue_by_weeks() -> None:
     assert width is not None
     for seconds in (-99 * 86400 - 23 * 3600, -51 * 86400 - 13 * 3600, 9 * 3600 + 59 * 60):
         assert len(format_duration(seconds)) <= width, format_duration(seconds)
+
+
+class _SlowCounts(DeskService):
+    """Counts of the Open view wait for the test: a million rows take a while."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, rbac.os_login(), clock=lambda: NOW)
+        self.gate = threading.Event()
+        self.counted: list[QueueQuery] = []
+
+    def queue_count(self, query: QueueQuery) -> int:
+        self.counted.append(query)
+        if query == QueueQuery(view="open"):
+            self.gate.wait(10)
+        return super().queue_count(query)
+
+
+async def test_keys_pressed_while_the_result_is_counted_do_not_count_it_again(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'long.db'}")
+    seed(store, extra=30, hostile=False)
+    desk = _SlowCounts(store)
+    app = HelpdeskApp(desk, poll_seconds=0, header_seconds=0, page_size=5)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            for key in ("end", "home", "end", "home"):  # each fetches a page, none counts
+                await pilot.press(key)
+                await pilot.pause(0.05)
+            assert "of …" in screen_text(pilot)
+            desk.gate.set()
+            await settle(pilot)
+            assert "1–5 of 38" in screen_text(pilot)
+            # One count for the queue, one for the view tabs: not one per key.
+            assert desk.counted.count(QueueQuery(view="open")) == 2
+            app.screen.query_one(QueueTable)  # still there, still usable
+            await pilot.press("end")
+            await settle(pilot)
+            assert desk.counted.count(QueueQuery(view="open")) == 2  # the total is known
+    finally:
+        desk.gate.set()
+        desk.close()
+        store.dispose()

@@ -65,6 +65,8 @@ class QueueScreen(DeskScreen[None]):
         self.request = PageRequest()
         self.row_offset = 0
         self.total: int | None = None
+        #: The result being counted right now (its total is not known yet).
+        self.counting: QueueQuery | None = None
         self.counts: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
@@ -97,7 +99,7 @@ class QueueScreen(DeskScreen[None]):
     def load_page(
         self, request: PageRequest, cursor: str | int | None = 0, count: bool = True
     ) -> None:
-        """Fetch one page off the UI thread, show it, then (if asked) count the result.
+        """Fetch one page off the UI thread and show it; then (if asked) count the result.
 
         The page goes on screen first: counting a million closed tickets takes longer
         than fetching a page, and moving (End, Home, paging) reuses the known total.
@@ -110,14 +112,36 @@ class QueueScreen(DeskScreen[None]):
             last=request.kind == "last",
             limit=self.page_limit(),
         )
-        worker = get_current_worker()
-        if worker.is_cancelled:
+        if get_current_worker().is_cancelled:
             return
         self.app.call_from_thread(self.show_page, query, request, page, self.total, cursor)
         if count:
-            total = self.desk.queue_count(query)
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self.show_total, query, total)
+            self.app.call_from_thread(self.count_result, query)
+
+    def count_result(self, query: QueueQuery) -> None:
+        """Count `query` unless a count of it is already under way.
+
+        Keys pressed while a million rows are counted (End, Home right after switching
+        views) ask again; a second count of the same result would only compete with
+        the page fetches for the database and the CPU.
+        """
+        if self.counting == query:
+            return
+        self.counting = query
+        self.load_total(query)
+
+    @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
+    def load_total(self, query: QueueQuery) -> None:
+        """Count the result off the UI thread (a newer count cancels this one)."""
+        total = self.desk.queue_count(query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.counted, query, total)
+
+    def counted(self, query: QueueQuery, total: int) -> None:
+        """A count arrived: the next request for this result counts again."""
+        if self.counting == query:
+            self.counting = None
+        self.show_total(query, total)
 
     def page_limit(self) -> int:
         """Rows per page: as configured, else two screens of the table (at least 60).
@@ -197,6 +221,7 @@ class QueueScreen(DeskScreen[None]):
 
     def on_data_changed(self) -> None:
         """Someone committed: reload the same window, keeping the cursor on its ticket."""
+        self.counting = None  # a count under way may predate the change: count again
         self.load_page(self.request, cursor=None)
         self.load_counts()
 
