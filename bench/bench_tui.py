@@ -305,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not HELPDESK.exists():
         print(f"bench_tui: {HELPDESK} is missing (pip install -e . into this venv); skipped")
         return 0
-    runs = args.runs or (3 if args.quick else 5)
+    runs = args.runs or (3 if args.quick else 7)
     small_n, big_n = 1_000, 100_000 if args.quick else 1_000_000
     print(
         f"bench_tui: helpdesk in an {COLS}x{ROWS} pty; {runs} launches per figure; "
