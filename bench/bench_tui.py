@@ -166,14 +166,19 @@ def first_frames(
 ) -> dict[str, list[float]]:
     """Seconds to the first frame of each target, `runs` rounds after a warm-up round.
 
-    Rounds interleave the targets, so a change in machine load hits them alike.
+    Rounds interleave the targets, so a change in machine load hits them alike, and
+    rotate their order: here the helpdesk launch that came right after the minimal
+    app's was the slower one (median 387-392 ms against 344-350 ms in the same rounds,
+    whichever desk it was), so no target always takes that place.
     """
     for argv, _ready in targets.values():
         if argv[0] == HELPDESK:
             upgrade(Path(argv[-1]))  # the schema may have moved on since the desk was made
     times: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
     for n in range(runs + 1):
-        for name, (argv, ready) in targets.items():
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            argv, ready = targets[name]
             launched = launch(argv, ready)
             quit_app(launched.term)
             if n:
