@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from helpdesk_tui.errors import Conflict, HelpdeskError
 from helpdesk_tui.i18n import _
-from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.queue import QueueScreen, rows_per_page
 from helpdesk_tui.services.queue_types import NearestBreach
 from helpdesk_tui.services.vocab import PRESENCES
 from helpdesk_tui.text import sanitize_line
@@ -118,7 +118,7 @@ class HelpdeskApp(App[None]):
         self.header_seconds = header_seconds
         #: Rows per queue page; None: two screens of the table, at least 60 rows.
         self.page_size = page_size
-        self.presence = opening.presence if opening is not None else "available"
+        self.presence = self.opening.presence if self.opening is not None else "available"
         #: What the headers show besides presence: nearest breach, clock, open count.
         self.breach: NearestBreach | None = None
         self.breach_checked_at: datetime | None = None
@@ -423,7 +423,8 @@ def run_app(cli: Any) -> None:
 
 
 def launch_page_size() -> int:
-    """Rows of the launch frame: what `QueueScreen.page_limit` gives for this terminal."""
+    """Rows of the launch frame: the queue's default page for this terminal's height
+    (a little more than the table's, which is fine: the desk refetches the page)."""
     import shutil
 
-    return max(60, 2 * shutil.get_terminal_size((80, 24)).lines)
+    return rows_per_page(shutil.get_terminal_size((80, 24)).lines)

@@ -25,6 +25,11 @@ from helpdesk_tui.widgets.queue_table import QueueTable
 VIEW_KEYS = list(VIEWS)
 
 
+def rows_per_page(visible_rows: int) -> int:
+    """The default page: two screens of `visible_rows`, at least 60 rows."""
+    return max(60, 2 * visible_rows)
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """How the page on screen was fetched, so a refresh fetches the same window."""
@@ -151,7 +156,7 @@ class QueueScreen(DeskScreen[None]):
         """
         if self.helpdesk.page_size is not None:
             return self.helpdesk.page_size
-        return max(60, 2 * self.query_one(QueueTable).size.height)
+        return rows_per_page(self.query_one(QueueTable).size.height)
 
     def show_total(self, query: QueueQuery, total: int) -> None:
         """The count arrived: fix the position shown for a last page, repaint the status."""
