@@ -7,6 +7,7 @@ Precedence: command-line option > environment (`HELPDESK_DB`, `HELPDESK_CONFIG_D
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,12 @@ class Settings:
     config_dir: Path
     db_url: str
     timezone: str = "UTC"
+    #: The secret holding the database password when the URL names a user but no
+    #: password (`[desk] db_secret`, default "db"; see services/secrets.py).
+    db_secret: str = "db"
+    #: Modes of the files the desk creates: "private" (0700/0600) or "group"
+    #: (0750/0640, the service-account deployment); `[desk] file_mode`, store/files.py.
+    file_mode: str = "private"
     ui: dict[str, Any] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -89,10 +96,31 @@ class Settings:
             config_dir=config_dir,
             db_url=normalise_db(url) if url else sqlite_url(data_dir / "helpdesk.db"),
             timezone=str(desk.get("timezone", _local_timezone())),
+            db_secret=_choice(path, "db_secret", desk.get("db_secret", "db"), _SECRET_NAME),
+            file_mode=_choice(path, "file_mode", desk.get("file_mode", "private"), _FILE_MODES),
             ui=dict(raw.get("ui", {})),
             keymap={str(k): str(v) for k, v in raw.get("keymap", {}).items()},
             raw=raw,
         )
+
+
+#: What `[desk] db_secret` and `[desk] file_mode` accept (services/secrets.py and
+#: store/files.py hold the same rules; these are checked without importing them).
+_SECRET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_FILE_MODES = re.compile(r"private|group")
+
+
+def _choice(path: Path, key: str, value: object, valid: re.Pattern[str]) -> str:
+    """A `[desk]` string setting, or a one-line error naming the file and the key."""
+    if not isinstance(value, str) or valid.fullmatch(value) is None:
+        raise UsageError(f"{path}: [desk] {key} = {value!r} is not {_EXPECTED[key]}")
+    return value
+
+
+_EXPECTED = {
+    "db_secret": "a secret name (lowercase letters, digits and _)",
+    "file_mode": '"private" or "group"',
+}
 
 
 def _local_timezone() -> str:

@@ -84,8 +84,9 @@ def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Check the database, WAL mode, file permissions, keyring backend and terminal."""
-    checks = run_checks(state(ctx).store(check=False))
+    """Check the database, WAL mode, file modes, database password, keyring and terminal."""
+    cli = state(ctx)
+    checks = run_checks(cli.store(check=False), cli.settings, cli.db)
     if as_json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -103,6 +103,7 @@ def build_app() -> typer.Typer:
         knowledge,
         learning,
         monitor,
+        secret,
         survey,
         ticket,
         triage,
@@ -118,6 +119,7 @@ def build_app() -> typer.Typer:
     escalation.register(full)
     monitor.register(full)
     survey.register(full)
+    secret.register(full)
     return full
 
 

@@ -42,9 +42,12 @@ class CliState:
     def store(self, *, check: bool = True) -> Store:
         """The store; with `check`, refuses a missing or outdated schema with a clear message."""
         if self._store is None:
+            from helpdesk_tui.services.db_password import connect_url
             from helpdesk_tui.store.engine import Store
+            from helpdesk_tui.store.files import FILE_MODES
 
-            self._store = Store(self.settings.db_url)
+            settings = self.settings
+            self._store = Store(connect_url(settings), file_modes=FILE_MODES[settings.file_mode])
         if check:
             from helpdesk_tui.store.migrate import check_schema
 

@@ -1,4 +1,5 @@
-"""Health checks for `helpdesk doctor`: database, WAL, permissions, keyring, terminal."""
+"""Health checks for `helpdesk doctor`: database, WAL, permissions and file modes, the
+database password, keyring, terminal."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import shutil
 import stat
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from helpdesk_tui.config import Settings
 from helpdesk_tui.store import migrate
 from helpdesk_tui.store.engine import Store
+from helpdesk_tui.store.files import mode_of
 
 
 @dataclass(frozen=True)
@@ -64,24 +68,57 @@ def check_database(store: Store) -> list[Check]:
     return checks
 
 
-def check_keyring() -> Check:
+def check_keyring(secrets_dir: Path | None = None) -> Check:
     """Whether a real keyring backend exists (headless servers often have none)."""
-    try:
-        import keyring
-        from keyring.backends.fail import Keyring as FailKeyring
+    from helpdesk_tui.services.secrets import ENV_PREFIX, keyring_status
 
-        backend = keyring.get_keyring()
-    except Exception as exc:  # a broken keyring install must not break doctor
-        return Check("keyring", "warn", f"keyring unusable: {exc}")
-    name = type(backend).__module__ + "." + type(backend).__name__
-    if isinstance(backend, FailKeyring) or "fail" in name.lower():
+    backend, name = keyring_status()
+    if backend is None:
+        where = f" in {secrets_dir}" if secrets_dir else ""
         return Check(
             "keyring",
             "warn",
-            "no keyring backend (headless?); secrets fall back to HELPDESK_SECRET_* env vars "
-            "or a 0600 file",
+            f"{name}: secrets come from {ENV_PREFIX}<NAME> or 0600 files{where}",
         )
+    if "plaintext" in name.lower():
+        return Check("keyring", "warn", f"{name} keeps secrets unencrypted on disk")
     return Check("keyring", "ok", name)
+
+
+def check_db_password(settings: Settings, db_option: str | None) -> Check | None:
+    """Where the database password comes from (a `--db` password is visible in `ps`)."""
+    from helpdesk_tui.services.db_password import password_report
+
+    report = password_report(settings, db_option)
+    return None if report is None else Check("db password", report.status, report.detail)
+
+
+def check_file_modes(store: Store) -> Check | None:
+    """The modes of the SQLite file, its -wal/-shm and its directory against the setting
+    (private: 0600/0700; group: 0640/0750); None on a server database or a missing file."""
+    path = store.sqlite_path
+    if path is None or mode_of(path) is None:
+        return None
+    modes = store.file_modes
+    seen: list[str] = []
+    wide: dict[int, list[str]] = {}  # wanted mode -> paths to chmod
+    for item, is_dir in (
+        (path.parent, True),
+        (path, False),
+        (path.with_name(path.name + "-wal"), False),
+        (path.with_name(path.name + "-shm"), False),
+    ):
+        mode = mode_of(item)
+        if mode is None:
+            continue
+        seen.append(f"{item.name or item} {mode:04o}")
+        # A shared sticky directory (/tmp) is not ours to tighten.
+        if modes.excess(mode, is_dir=is_dir) and not (is_dir and mode & stat.S_ISVTX):
+            wide.setdefault(modes.directory if is_dir else modes.file, []).append(str(item))
+    if wide:
+        fixes = "; ".join(f"chmod {mode:o} {' '.join(paths)}" for mode, paths in wide.items())
+        return Check("file modes", "warn", f"wider than {modes.name} ({', '.join(seen)}): {fixes}")
+    return Check("file modes", "ok", f"{modes.name}: {', '.join(seen)}")
 
 
 def check_terminal() -> Check:
@@ -96,9 +133,16 @@ def check_terminal() -> Check:
     return Check("terminal", "ok", f"{size.columns}x{size.lines}, TERM={term}" + ssh)
 
 
-def run_checks(store: Store) -> list[Check]:
-    """All checks, in the order they are shown."""
-    return [*check_database(store), check_keyring(), check_terminal()]
+def run_checks(
+    store: Store, settings: Settings | None = None, db_option: str | None = None
+) -> list[Check]:
+    """All checks, in the order they are shown (`db_option`: the `--db` value, if any)."""
+    checks: list[Check | None] = [*check_database(store), check_file_modes(store)]
+    if settings is not None:
+        checks.append(check_db_password(settings, db_option))
+    checks.append(check_keyring(settings.config_dir / "secrets" if settings else None))
+    checks.append(check_terminal())
+    return [check for check in checks if check is not None]
 
 
 def count_tickets(store: Store) -> int:

@@ -16,6 +16,7 @@ from helpdesk_tui.services.sla import seed_sla
 from helpdesk_tui.services.vocab import DEFAULT_CATEGORIES
 from helpdesk_tui.store import migrate
 from helpdesk_tui.store.engine import Store
+from helpdesk_tui.store.files import make_dir
 from helpdesk_tui.store.models import Agent, AgentRole, Category, GroupMember, Role, SupportGroup
 from helpdesk_tui.store.types import pk
 
@@ -89,7 +90,7 @@ def initialise_desk(store: Store, login: str, name: str, timezone: str = "UTC") 
     """Create or upgrade the schema and seed what a working desk needs (idempotent)."""
     path = store.sqlite_path
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(path.parent, store.file_modes)  # the file itself: Store creates it
     migrate.upgrade(store)
 
     def seed(session: Session) -> bool:

@@ -4,6 +4,8 @@ No engine exists at import time: the CLI (or a test) builds a `Store` from a URL
 hands it down. SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout on
 every connection, and every write transaction starts with `BEGIN IMMEDIATE` so that
 concurrent writers queue on the lock instead of failing half-way with SQLITE_BUSY.
+A new SQLite file is created with the store's file modes (store/files.py) just before
+SQLite would create it with its own (0644 less the umask).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk_tui.errors import StoreUnavailable
+from helpdesk_tui.store.files import PRIVATE, FileModes, create_file
 
 T = TypeVar("T")
 
@@ -46,8 +49,20 @@ class _SQLiteHintCompiler(SQLiteCompiler):
         return text
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
-    """Set the pragmas and take over BEGIN from pysqlite, which would emit a deferred one."""
+def _install_sqlite_hooks(engine: Engine, new_file: Path | None, modes: FileModes) -> None:
+    """Set the pragmas and take over BEGIN from pysqlite, which would emit a deferred one.
+
+    `new_file`, when given, is created with `modes` if it does not exist when a
+    connection is made: SQLite would create it with 0644 less the umask, and gives its
+    -wal and -shm files the database's mode.
+    """
+
+    if new_file is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _create_private(*_args: Any) -> None:
+            if not new_file.exists():
+                create_file(new_file, modes)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -79,8 +94,12 @@ def _is_retryable(exc: DBAPIError) -> bool:
 class Store:
     """The database: an engine plus read and write unit-of-work factories."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | sa.URL, *, echo: bool = False, file_modes: FileModes = PRIVATE
+    ) -> None:
         self.url = sa.make_url(url)
+        #: The modes of a new SQLite file and its directory (store/files.py).
+        self.file_modes = file_modes
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             # One connection per thread; the TUI's workers each get their own.
@@ -90,7 +109,9 @@ class Store:
         self.engine: Engine = sa.create_engine(self.url, **kwargs)
         if self.is_sqlite:
             self.engine.dialect.statement_compiler = _SQLiteHintCompiler
-            _install_sqlite_hooks(self.engine)
+            # Only a plain file URL: with query options (mode=ro, a URI) SQLite decides.
+            new_file = None if self.url.query else self.sqlite_path
+            _install_sqlite_hooks(self.engine, new_file, file_modes)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(helpdesk_write=True), expire_on_commit=False
