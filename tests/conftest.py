@@ -22,6 +22,11 @@ from helpdesk_tui.services.setup import initialise_desk
 from helpdesk_tui.store.engine import Store
 
 PG_URL = os.environ.get("HELPDESK_TEST_PG_URL")
+
+# Tests never reach the developer's real keyring (a desktop one may even pop up an unlock
+# dialog): keyring reads this when it first picks a backend, in this process and in the
+# subprocesses tests start. Tests of the keyring path set their own (tests/keyrings.py).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 #: A Monday morning in business hours, the frozen "now" of most tests.
@@ -34,6 +39,8 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELPDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HELPDESK_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("HELPDESK_DB", raising=False)
+    for name in [key for key in os.environ if key.startswith("HELPDESK_SECRET_")]:
+        monkeypatch.delenv(name)
 
 
 def _pg_store() -> Iterator[Store]:

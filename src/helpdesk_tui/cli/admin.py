@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from helpdesk_tui.cli.common import print_json, print_records, state
 from helpdesk_tui.config import normalise_db
-from helpdesk_tui.errors import Conflict, UsageError
+from helpdesk_tui.errors import Conflict, HelpdeskError, UsageError
 from helpdesk_tui.services import rbac
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
@@ -86,7 +86,11 @@ def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Check the database, WAL mode, file modes, database password, keyring and terminal."""
     cli = state(ctx)
-    checks = run_checks(cli.store(check=False), cli.settings, cli.db)
+    try:
+        store = cli.store(check=False)
+    except HelpdeskError:  # a refused password secret: its own line says why
+        store = cli.store(check=False, password=False)
+    checks = run_checks(store, cli.settings, cli.db)
     if as_json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -39,15 +39,21 @@ class CliState:
             self._settings = Settings.load(self.db)
         return self._settings
 
-    def store(self, *, check: bool = True) -> Store:
-        """The store; with `check`, refuses a missing or outdated schema with a clear message."""
+    def store(self, *, check: bool = True, password: bool = True) -> Store:
+        """The store; with `check`, refuses a missing or outdated schema with a clear message.
+
+        A server URL with a user and no password gets the password from its secret
+        (services/db_password.py); `password=False` opens it as written (for `doctor`,
+        which reports a refused secret rather than stopping at it).
+        """
         if self._store is None:
             from helpdesk_tui.services.db_password import connect_url
             from helpdesk_tui.store.engine import Store
             from helpdesk_tui.store.files import FILE_MODES
 
             settings = self.settings
-            self._store = Store(connect_url(settings), file_modes=FILE_MODES[settings.file_mode])
+            url = connect_url(settings) if password else settings.db_url
+            self._store = Store(url, file_modes=FILE_MODES[settings.file_mode])
         if check:
             from helpdesk_tui.store.migrate import check_schema
 

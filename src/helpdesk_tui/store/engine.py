@@ -109,8 +109,8 @@ class Store:
         self.engine: Engine = sa.create_engine(self.url, **kwargs)
         if self.is_sqlite:
             self.engine.dialect.statement_compiler = _SQLiteHintCompiler
-            # Only a plain file URL: with query options (mode=ro, a URI) SQLite decides.
-            new_file = None if self.url.query else self.sqlite_path
+            # A `file:` URI (uri=true) may say mode=ro and the like: SQLite decides then.
+            new_file = None if "uri" in self.url.query else self.sqlite_path
             _install_sqlite_hooks(self.engine, new_file, file_modes)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
