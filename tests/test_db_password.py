@@ -137,7 +137,10 @@ def test_doctor_on_a_password_in_the_environment_or_config(
 def test_doctor_names_the_secret_and_its_place(memory: MemoryKeyring) -> None:
     assert "no secret 'db'" in _doctor("--db", NO_SERVER)["db password"]["detail"]
     memory.entries[(KEYRING_SERVICE, "db")] = "pw"
-    line = _doctor("--db", NO_SERVER)["db password"]
+    checks = _doctor("--db", NO_SERVER)
+    assert checks["keyring"]["status"] == "ok"
+    assert checks["keyring"]["detail"] == "tests.keyrings.MemoryKeyring"
+    line = checks["db password"]
     assert line == {
         "name": "db password",
         "status": "ok",

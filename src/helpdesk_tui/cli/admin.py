@@ -74,7 +74,8 @@ def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "config_dir": str(settings.config_dir),
         "config_file": str(settings.config_file),
         "rules_file": str(settings.rules_file),
-        "db": state(ctx).store(check=False).describe(),
+        # Only described, never opened: no need for (or trouble with) the password secret.
+        "db": state(ctx).store(check=False, password=False).describe(),
     }
     if as_json:
         print_json(data)

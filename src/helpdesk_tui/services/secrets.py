@@ -201,7 +201,7 @@ class SecretStore:
         other accounts could read it or it is not this account's own."""
         path = self.file_of(name)
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not hang us
         except FileNotFoundError:
             return None
         except OSError as exc:
