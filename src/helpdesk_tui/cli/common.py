@@ -1,23 +1,41 @@
-"""What every command shares: settings, the store, the acting agent, output helpers."""
+"""What every command shares: settings, the store, the acting agent, output helpers.
+
+Every byte the CLI writes goes out through the helpers here (a test holds the command
+modules to it), and each passes outside text through the one sanitiser (text.py):
+- `echo`: a line we wrote around outside values (confirmations, errors): one line, every
+  control made visible;
+- `stdout()`: a Rich console for tables and pages that sanitises every string it renders
+  and never reads markup or emoji codes in it;
+- `write_csv` / `print_records(..., "csv")`: the data (newlines and tabs inside quoted
+  cells), control and bidi characters as visible stand-ins, formula starts neutralised;
+- `print_json`: lossless, with every terminal-unsafe code point as a `\\uXXXX` escape.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from helpdesk_tui.cli.state import CliState as CliState
 from helpdesk_tui.errors import UsageError
-from helpdesk_tui.text import plain
+from helpdesk_tui.text import (
+    escape_for_json,
+    plain,
+    sanitize,
+    sanitize_data,
+    sanitize_message,
+    spreadsheet_safe,
+)
 
 T = TypeVar("T")
 
@@ -32,26 +50,86 @@ def state(ctx: typer.Context) -> CliState:
     return obj
 
 
+def echo(message: object = "", *, err: bool = False) -> None:
+    """Print one line of ours that may quote outside values (a confirmation, an error).
+
+    The whole line passes `sanitize_message`: an escape sequence or a line break in a
+    login, a category or a title comes out as a visible stand-in.
+    """
+    typer.echo(sanitize_message(message), err=err)
+
+
+class _SafeConsole(Console):
+    """A console that sanitises every string it renders (Rich passes ESC, OSC, C1 through)."""
+
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: HighlighterType | None = None,
+    ) -> Text:
+        """Sanitised plain `Text`: outside text is never markup, emoji codes or escapes."""
+        return super().render_str(
+            sanitize(text),
+            style=style,
+            justify=justify,
+            overflow=overflow,
+            emoji=False,
+            markup=False,
+            highlight=False,
+            highlighter=highlighter,
+        )
+
+
 def stdout() -> Console:
-    """A console on stdout that never interprets markup in what we print."""
-    return Console(markup=False, highlight=False, soft_wrap=False)
+    """A console on stdout that never interprets markup and sanitises what it prints.
+
+    Strings are sanitised as they are rendered; build `Text` only with `text.plain`.
+    """
+    return _SafeConsole(markup=False, emoji=False, highlight=False, soft_wrap=False)
 
 
-#: Characters that must not reach a terminal raw even inside JSON strings: C1 controls
-#: (0x9b acts as CSI on some terminals), bidi overrides, DEL. JSON allows \uXXXX for them.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+def print_json(data: Any, *, line: bool = False) -> None:
+    """Print JSON with stable keys; readable non-ASCII, terminal-unsafe code points escaped.
 
-
-def print_json(data: Any) -> None:
-    """Print JSON with stable keys; readable non-ASCII, but terminal-unsafe code points escaped."""
-    text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
-    typer.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
+    `line` prints one compact object with sorted keys (JSON Lines for a stream).
+    """
+    if line:
+        text = json.dumps(data, default=_json_default, ensure_ascii=False, sort_keys=True)
+    else:
+        text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
+    typer.echo(escape_for_json(text))
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell: outside text through `sanitize_data`, formula starts neutralised.
+
+    Numbers the program computed (int, float) go out as numbers: a negative count is
+    not an injection, and a spreadsheet must still read it as a number.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return spreadsheet_safe(sanitize_data(_cell(value)))
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write an RFC 4180 CSV (CRLF rows; quoted cells may hold newlines) to stdout."""
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow([csv_cell(column) for column in columns])
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
 
 
 def print_records(
@@ -68,12 +146,7 @@ def print_records(
         print_json(list(records))
         return
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        for record in records:
-            writer.writerow({c: _cell(record.get(c)) for c in columns})
-        sys.stdout.write(buffer.getvalue())
+        write_csv(columns, ([record.get(c) for c in columns] for record in records))
         return
     table = Table(title=title, show_edge=False, header_style="bold", expand=True)
     for column in columns:
