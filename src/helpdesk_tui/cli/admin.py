@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.cli.common import print_json, print_records, state
+from helpdesk_tui.cli.common import echo, print_json, print_records, state
 from helpdesk_tui.config import normalise_db
 from helpdesk_tui.errors import Conflict, HelpdeskError, UsageError
 from helpdesk_tui.services import rbac
@@ -61,9 +61,9 @@ def init(
     if as_json:
         print_json(data)
         return
-    typer.echo(f"desk ready at {data['db']} (schema {data['schema']})")
+    echo(f"desk ready at {data['db']} (schema {data['schema']})")
     if result.created_admin:
-        typer.echo(f"{result.admin_login} is the first admin")
+        echo(f"{result.admin_login} is the first admin")
 
 
 def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
@@ -81,7 +81,7 @@ def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        typer.echo(f"{key:12} {value}")
+        echo(f"{key:12} {value}")
 
 
 def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
@@ -96,7 +96,7 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         print_json([c.to_dict() for c in checks])
     else:
         for check in checks:
-            typer.echo(f"{check.status:4}  {check.name:12} {check.detail}")
+            echo(f"{check.status:4}  {check.name:12} {check.detail}")
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
 
@@ -109,7 +109,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     if path is not None and not path.exists():
         raise UsageError(f"no database at {path}; run `helpdesk init` first")
     migrate.upgrade(store)
-    typer.echo(f"schema at {migrate.current_revision(store)}")
+    echo(f"schema at {migrate.current_revision(store)}")
 
 
 @db_app.command("current")
@@ -119,7 +119,7 @@ def db_current(ctx: typer.Context) -> None:
     path = store.sqlite_path
     if path is not None and not path.exists():
         raise UsageError(f"no database at {path}; run `helpdesk init` first")
-    typer.echo(migrate.current_revision(store) or "none")
+    echo(migrate.current_revision(store) or "none")
 
 
 @user_app.command("add")
@@ -143,7 +143,7 @@ def user_add(
             email=email,
         )
     )
-    typer.echo(f"agent {login} added")
+    echo(f"agent {login} added")
 
 
 @user_app.command("roles")
@@ -154,7 +154,7 @@ def user_roles(
 ) -> None:
     """Replace an agent's roles."""
     state(ctx).write(lambda session, actor: rbac.set_agent_roles(session, actor, login, role))
-    typer.echo(f"{login}: {', '.join(role)}")
+    echo(f"{login}: {', '.join(role)}")
 
 
 @user_app.command("list")
@@ -232,4 +232,4 @@ def category_add(
         record_audit(session, actor, "category.add", "category", name, {"label": label})
 
     state(ctx).write(work)
-    typer.echo(f"category {name} added")
+    echo(f"category {name} added")

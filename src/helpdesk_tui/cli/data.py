@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import typer
 from sqlmodel import col
 
-from helpdesk_tui.cli.common import CliState, is_terminal, print_json, state, stdout
+from helpdesk_tui.cli.common import CliState, echo, is_terminal, print_json, state, stdout
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services import rbac
 from helpdesk_tui.services.context import Actor
@@ -51,7 +51,7 @@ def _bar(show: bool, label: str, total: int) -> Iterator[Callable[[str, int, int
     )
 
     with Progress(
-        TextColumn("{task.description}"),  # plain: our console renders no markup
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -109,7 +109,7 @@ def demo(
         print_json(summary.to_dict())
         return
     rate = summary.tickets / summary.seconds if summary.seconds else 0.0
-    typer.echo(
+    echo(
         f"demo desk: {summary.tickets:,} tickets, {summary.requesters:,} requesters, "
         f"{summary.agents} agents, {summary.interactions:,} log entries in "
         f"{summary.seconds:.1f} s ({rate:,.0f} tickets/s)"
@@ -188,10 +188,10 @@ def import_tickets_command(
             names = (sanitize_line(name, 40) for name in report.ignored_columns)
             extras.append("ignored columns: " + ", ".join(names))
         detail = f" ({'; '.join(extras)})" if extras else ""
-        typer.echo(f"imported {report.imported:,} tickets from {file.name}{detail}")
+        echo(f"imported {report.imported:,} tickets from {file.name}{detail}")
         for problem in report.problems[:SHOW_PROBLEMS]:
-            typer.echo(str(problem), err=True)
+            echo(str(problem), err=True)
         if len(report.problems) > SHOW_PROBLEMS:
-            typer.echo(f"... and {len(report.problems) - SHOW_PROBLEMS:,} more", err=True)
+            echo(f"... and {len(report.problems) - SHOW_PROBLEMS:,} more", err=True)
     if report.problems and not report.imported:
         raise typer.Exit(1)

@@ -75,7 +75,11 @@ def open_tui(db: str | None, as_login: str | None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"helpdesk: {message}", file=sys.stderr)
+    # The message may quote outside text (a login, a path): through the one sanitiser,
+    # imported here so the TUI's launch does not pay for it.
+    from helpdesk_tui.text import sanitize_message
+
+    print(sanitize_message(f"helpdesk: {message}"), file=sys.stderr)
     return code
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
 from helpdesk_tui.cli.ticket import JsonOpt, VersionOpt
 from helpdesk_tui.cli.ticket import app as ticket_app
 from helpdesk_tui.errors import NotFound, UsageError
@@ -19,7 +19,7 @@ from helpdesk_tui.services import closure, escalation, views
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.store.models import Ticket
 from helpdesk_tui.store.types import utcnow
-from helpdesk_tui.text import plain, sanitize
+from helpdesk_tui.text import plain
 
 ola_app = typer.Typer(help="OLA targets of the L2/L3 groups.", no_args_is_help=True)
 
@@ -149,7 +149,7 @@ def handback(
         print_json(detail)
         return
     who = detail["assignee"] or "unassigned"
-    typer.echo(f"ticket #{ticket_id} handed back to {sanitize(detail['group'] or '-')} ({who})")
+    echo(f"ticket #{ticket_id} handed back to {detail['group'] or '-'} ({who})")
 
 
 @ticket_app.command("ask")
@@ -168,7 +168,7 @@ def ask(
     if as_json:
         print_json(_detail(ctx, ticket_id))
     else:
-        typer.echo(f"question to {sanitize(whom)} recorded on ticket #{ticket_id}")
+        echo(f"question to {whom} recorded on ticket #{ticket_id}")
 
 
 @ticket_app.command("confirm")
@@ -189,7 +189,7 @@ def confirm(
     if as_json:
         print_json(_detail(ctx, ticket_id))
     else:
-        typer.echo(f"ticket #{ticket_id} confirmed by {sanitize(via)} and closed")
+        echo(f"ticket #{ticket_id} confirmed by {via} and closed")
 
 
 @ticket_app.command("autoclose")
@@ -212,7 +212,7 @@ def autoclose(
     if as_json:
         print_json({"closed": closed, "days": days})
     else:
-        typer.echo(f"{len(closed)} ticket(s) closed after {days} days without reply")
+        echo(f"{len(closed)} ticket(s) closed after {days} days without reply")
 
 
 @ola_app.command("list")
@@ -248,4 +248,4 @@ def ola_set(
             calendar=calendar,
         )
     )
-    typer.echo(f"OLA of {sanitize(group)}: accept in {response} min, resolve in {resolve} min")
+    echo(f"OLA of {group}: accept in {response} min, resolve in {resolve} min")

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services import kb, kb_files, sop
 from helpdesk_tui.services.context import Actor
@@ -53,10 +53,10 @@ def sop_lint(ctx: typer.Context, directory: DirOpt = None) -> None:
         categories = active_categories(session)
     problems = lint_library(folder, categories)
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if problems:
         raise typer.Exit(1)
-    typer.echo(f"{len(list(folder.glob('*.md')))} SOPs in {folder}: no problems")
+    echo(f"{len(list(folder.glob('*.md')))} SOPs in {folder}: no problems")
 
 
 @sop_app.command("sync")
@@ -67,7 +67,7 @@ def sop_sync(ctx: typer.Context, directory: DirOpt = None, as_json: JsonOpt = Fa
     if as_json:
         print_json(report.to_dict())
         return
-    typer.echo(
+    echo(
         f"added {len(report.added)}, updated {len(report.updated)}, "
         f"retired {len(report.retired)}, unchanged {report.unchanged}"
     )
@@ -153,7 +153,7 @@ def kb_new(
     if as_json:
         print_json(data)
     else:
-        typer.echo(str(data["id"]))
+        echo(str(data["id"]))
 
 
 @kb_app.command("list")
@@ -209,7 +209,7 @@ def kb_publish(
 ) -> None:
     """Publish a draft article."""
     state(ctx).write(lambda session, actor: kb.set_status(session, actor, article_id, "published"))
-    typer.echo(f"article #{article_id} published")
+    echo(f"article #{article_id} published")
 
 
 @kb_app.command("retire")
@@ -218,7 +218,7 @@ def kb_retire(
 ) -> None:
     """Retire an article (kept, no longer suggested)."""
     state(ctx).write(lambda session, actor: kb.set_status(session, actor, article_id, "retired"))
-    typer.echo(f"article #{article_id} retired")
+    echo(f"article #{article_id} retired")
 
 
 @kb_app.command("export")
@@ -229,7 +229,7 @@ def kb_export(
     paths = state(ctx).read(
         lambda session, actor: kb_files.export_folder(session, actor, directory)
     )
-    typer.echo(f"{len(paths)} articles written to {directory}")
+    echo(f"{len(paths)} articles written to {directory}")
 
 
 @kb_app.command("import")
@@ -245,4 +245,4 @@ def kb_import(
     if as_json:
         print_json(report.to_dict())
     else:
-        typer.echo(f"created {len(report.created)}, updated {len(report.updated)}")
+        echo(f"created {len(report.created)}, updated {len(report.updated)}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from helpdesk_tui.cli.common import parse_when, print_json, print_records, state
+from helpdesk_tui.cli.common import echo, parse_when, print_json, print_records, state, write_csv
 from helpdesk_tui.cli.triage import app as triage_app
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import learning
@@ -83,9 +83,7 @@ def train(
             fresh = learning.closed_since_last_model(session)
             if fresh is not None and fresh < if_stale:
                 message = f"model is current: {fresh} tickets closed since it was trained"
-                print_json({"trained": False, "reason": message}) if as_json else typer.echo(
-                    message
-                )
+                print_json({"trained": False, "reason": message}) if as_json else echo(message)
                 return
         history = learning.training_history(session, actor)
         version = learning.next_version(session)
@@ -112,7 +110,7 @@ def train(
         return
     accuracy = info.metrics.get("holdout_accuracy")
     estimate = f", held-out accuracy {accuracy:.3f}" if accuracy is not None else ""
-    typer.echo(
+    echo(
         f"model v{info.version}: {info.n_samples:,} tickets, {len(info.categories)} categories, "
         f"{seconds:.1f} s{estimate}"
     )
@@ -136,9 +134,7 @@ def evaluate(
     if as_json:
         print_json(report.to_dict())
         return
-    typer.echo(
-        f"tickets {report.n:,}  accuracy {report.accuracy:.4f}  macro-F1 {report.macro_f1:.4f}"
-    )
+    echo(f"tickets {report.n:,}  accuracy {report.accuracy:.4f}  macro-F1 {report.macro_f1:.4f}")
     rows = [
         {
             "category": name,
@@ -156,13 +152,18 @@ def batch(ctx: typer.Context, file: Path) -> None:
     """`helpdesk triage --batch FILE.csv`: id,category,confidence for every row, as CSV."""
     ids, texts, _ = read_labelled_csv(file, need_label=False)
     model = _model(ctx)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["id", "category", "confidence"])
-    for start in range(0, len(texts), 2000):
-        for row_id, suggestion in zip(
-            ids[start : start + 2000], model.suggest_many(texts[start : start + 2000]), strict=True
-        ):
-            writer.writerow([row_id, suggestion.category, f"{suggestion.confidence:.4f}"])
+
+    def rows() -> Iterator[list[str]]:
+        for start in range(0, len(texts), 2000):
+            for row_id, suggestion in zip(
+                ids[start : start + 2000],
+                model.suggest_many(texts[start : start + 2000]),
+                strict=True,
+            ):
+                yield [row_id, suggestion.category, f"{suggestion.confidence:.4f}"]
+
+    # The ids echo the input file: they get the same treatment as every CSV export.
+    write_csv(["id", "category", "confidence"], rows())
 
 
 @report_app.command("triage")
@@ -180,7 +181,7 @@ def report_triage(
     if as_json:
         print_json(report.to_dict())
         return
-    typer.echo(
+    echo(
         f"closed tickets {report.tickets:,}; with a suggestion {report.with_suggestion:,}; "
         f"agreement {report.agreement:.1%}"
     )

@@ -11,22 +11,43 @@ built, without importing the command modules and converting their commands for c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import DBAPIError
+
+# typer vendors click; its usage errors quote what the user typed, so they are sanitised
+# before click prints them. NoArgsIsHelpError carries the help text, not user input.
+from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from helpdesk_tui import __version__
+from helpdesk_tui.cli.common import echo
 from helpdesk_tui.cli.entry import database_failure
 from helpdesk_tui.cli.state import CliState
 from helpdesk_tui.errors import HelpdeskError
+from helpdesk_tui.text import sanitize_message
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"helpdesk: {message}", err=True)
+    echo(f"helpdesk: {message}", err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def _sanitised_usage_errors() -> Iterator[None]:
+    """Click's own errors ("No such command 'X'", "Invalid value ...: 'X'") quote the
+    command line: make what they quote as harmless as our own messages."""
+    try:
+        yield
+    except typer.TyperException as exc:
+        if not isinstance(exc, NoArgsIsHelpError):
+            exc.message = sanitize_message(exc.message)
+            if isinstance(getattr(exc, "ui_filename", None), str):
+                exc.ui_filename = sanitize_message(exc.ui_filename)  # type: ignore[attr-defined]
+        raise
 
 
 def _database_error(exc: DBAPIError) -> typer.Exit:
@@ -38,9 +59,16 @@ def _database_error(exc: DBAPIError) -> typer.Exit:
 class HelpdeskGroup(TyperGroup):
     """The root group: turns user errors into one-line messages and exit codes."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        with _sanitised_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with _sanitised_usage_errors():
+                return super().invoke(ctx)
         except HelpdeskError as exc:
             raise _fail(str(exc), exc.exit_code) from None
         except DBAPIError as exc:
@@ -69,7 +97,7 @@ def _root_app() -> typer.Typer:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"helpdesk-tui {__version__}")
+        echo(f"helpdesk-tui {__version__}")
         raise typer.Exit()
 
 

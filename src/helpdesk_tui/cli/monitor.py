@@ -7,7 +7,6 @@ progress (each pass is one short transaction, so nothing is left half-written).
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from types import FrameType
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from helpdesk_tui.cli.common import CliState, print_json, print_records, state
+from helpdesk_tui.cli.common import CliState, echo, print_json, print_records, state
 from helpdesk_tui.errors import StoreUnavailable, UsageError
 from helpdesk_tui.services import monitor
 from helpdesk_tui.services.monitor import WatchConfig, WatchReport
@@ -56,12 +55,12 @@ def _pass(cli: CliState, config: WatchConfig, login: str) -> WatchReport:
 def _print_report(report: WatchReport, as_json: bool, stream: bool) -> None:
     if as_json:
         if stream:  # the loop prints JSON Lines: one compact object per pass
-            typer.echo(json.dumps(report.to_dict(), ensure_ascii=True, sort_keys=True))
+            print_json(report.to_dict(), line=True)
         else:
             print_json(report.to_dict())
         return
     breaches = sum(1 for e in report.events if e.level == "breach")
-    typer.echo(
+    echo(
         f"sla watch {report.at:%Y-%m-%d %H:%M:%S} UTC: {report.candidates:,} tickets checked, "
         f"{len(report.events):,} recorded ({breaches:,} breaches, "
         f"{len(report.events) - breaches:,} warnings, {report.backlog:,} backlog), "
@@ -69,14 +68,14 @@ def _print_report(report: WatchReport, as_json: bool, stream: bool) -> None:
     )
     for event in report.events[:SHOW_EVENTS]:
         late = "" if event.notified else " (backlog: summarised to supervisors)"
-        typer.echo(
+        echo(
             f"  #{event.ticket_id} {event.clock} {event.level} "
             f"crossed {event.crossed_at:%Y-%m-%d %H:%M} UTC{late}"
         )
     if len(report.events) > SHOW_EVENTS:
-        typer.echo(f"  ... and {len(report.events) - SHOW_EVENTS:,} more (--json lists all)")
+        echo(f"  ... and {len(report.events) - SHOW_EVENTS:,} more (--json lists all)")
     for hit in report.escalations:
-        typer.echo(f"  #{hit.ticket_id} auto-escalated by rule {hit.rule!r}: {hit.action}")
+        echo(f"  #{hit.ticket_id} auto-escalated by rule {hit.rule!r}: {hit.action}")
 
 
 @sla_app.command("watch")
@@ -112,14 +111,14 @@ def watch(
             except (StoreUnavailable, DBAPIError) as exc:
                 # A service keeps going through a locked or restarting database.
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                typer.echo(f"helpdesk: sla watch: pass failed: {reason}", err=True)
+                echo(f"helpdesk: sla watch: pass failed: {reason}", err=True)
             stop.wait(interval)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not as_json:
-        typer.echo("sla watch: stopped")
+        echo("sla watch: stopped")
 
 
 # --------------------------------------------------------------------------- notifications
@@ -145,7 +144,7 @@ def notifications(
         print_json(records)
         return
     if not records:
-        typer.echo("no unread notifications" if unread else "no notifications")
+        echo("no unread notifications" if unread else "no notifications")
         return
     for record, row in zip(records, rows, strict=True):
         record["state"] = "unread" if row.unread else "read"
@@ -173,4 +172,4 @@ def read(
     if as_json:
         print_json({"marked_read": changed})
         return
-    typer.echo(f"{changed} notification{'s' if changed != 1 else ''} marked read")
+    echo(f"{changed} notification{'s' if changed != 1 else ''} marked read")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import parse_when, print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, parse_when, print_json, print_records, state, stdout
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import surveys
 from helpdesk_tui.services.context import Actor
@@ -86,7 +86,7 @@ def plan_add(
     if as_json:
         print_json(view.to_dict())
     else:
-        typer.echo(f"planned {view.name!r}: {view.rate:.0%} of closed tickets ({view.scope})")
+        echo(f"planned {view.name!r}: {view.rate:.0%} of closed tickets ({view.scope})")
 
 
 @plan_app.command("list")
@@ -123,7 +123,7 @@ def _set_active(ctx: typer.Context, ref: str, active: bool, as_json: bool) -> No
     if as_json:
         print_json(view.to_dict())
     else:
-        typer.echo(f"plan {view.name!r} {'enabled' if active else 'disabled'}")
+        echo(f"plan {view.name!r} {'enabled' if active else 'disabled'}")
 
 
 @plan_app.command("disable")
@@ -167,7 +167,7 @@ def due(
         print_json([r.to_dict() for r in rows])
         return
     if report.created:
-        typer.echo(f"planned {len(report.created)} new callback(s)", err=True)
+        echo(f"planned {len(report.created)} new callback(s)", err=True)
     records = [
         r.to_dict()
         | {
@@ -181,7 +181,7 @@ def due(
     ]
     columns = ["id", "due", "requester", "phone", "email", "method", "ticket"]
     if not records:
-        typer.echo("no callbacks due today")
+        echo("no callbacks due today")
         return
     print_records(records, columns, "table")
 
@@ -222,7 +222,7 @@ def record(
         return
     low = [qid for qid, score in view.answers.items() if score <= surveys.LOW_SCORE]
     note = f"; improvement item opened ({', '.join(low)})" if low else ""
-    typer.echo(f"survey #{view.id} recorded: {view.status}{note}")
+    echo(f"survey #{view.id} recorded: {view.status}{note}")
 
 
 @app.command("list")
@@ -290,7 +290,7 @@ def improvement_done(
     if as_json:
         print_json(view.to_dict())
     else:
-        typer.echo(f"improvement item #{view.id} done")
+        echo(f"improvement item #{view.id} done")
 
 
 @app.command("results")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import parse_when, print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, parse_when, print_json, print_records, state, stdout
 from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import UsageError, invalid_choice
 from helpdesk_tui.services import views, workflow
@@ -17,7 +17,7 @@ from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.services.vocab import OPEN_STATUSES, PRIORITIES, STATUSES
 from helpdesk_tui.store.types import utcnow
-from helpdesk_tui.text import plain, sanitize
+from helpdesk_tui.text import plain
 
 app = typer.Typer(help="Record, list, show and work tickets.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def _done(ctx: typer.Context, ticket_id: int, as_json: bool, message: str) -> No
     if as_json:
         print_json(_summary(ticket_id, ctx))
     else:
-        typer.echo(message)
+        echo(message)
 
 
 @app.command("new")
@@ -317,4 +317,4 @@ def status_(
             expected_version=if_version,
         )
     )
-    _done(ctx, ticket_id, as_json, f"ticket #{ticket_id} is now {sanitize(status)}")
+    _done(ctx, ticket_id, as_json, f"ticket #{ticket_id} is now {status}")

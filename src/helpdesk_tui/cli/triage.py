@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import typer
 from typer.core import TyperGroup
 
-from helpdesk_tui.cli.common import print_json, state, stdout
+from helpdesk_tui.cli.common import echo, print_json, state, stdout
 from helpdesk_tui.cli.ticket import load_rules
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services.learning import load_active_model
@@ -65,7 +65,7 @@ def _engine(rules: RuleSet, store: Store | None) -> Triage:
             try:
                 model = load_active_model(session)
             except HelpdeskError as exc:  # e.g. without the [ml] extra: rules only, said so
-                typer.echo(f"helpdesk: learned model not used: {exc}", err=True)
+                echo(f"helpdesk: learned model not used: {exc}", err=True)
     return Triage(rules, model)
 
 

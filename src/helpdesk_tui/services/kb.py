@@ -27,6 +27,7 @@ from helpdesk_tui.services.tickets import active_categories, get_ticket, lock_ti
 from helpdesk_tui.store.models import Agent, Audit, KbArticle, KbUse, KbVote
 from helpdesk_tui.store.search import matching_ids
 from helpdesk_tui.store.types import pk, utcnow
+from helpdesk_tui.text import escape_for_json, sanitize_data
 
 STATUSES: Final = ("draft", "published", "retired")
 VISIBILITIES: Final = ("internal", "public")
@@ -324,23 +325,37 @@ def contribution(session: Session, since: datetime | None = None) -> list[dict[s
 # -- Markdown files with TOML front matter (import / export) ------------------------------
 
 
+def _toml_string(value: str) -> str:
+    """A TOML basic string: control, DEL, C1 and bidi characters as `\\uXXXX` escapes.
+
+    JSON's escapes are TOML's, except that JSON leaves DEL raw, which TOML refuses;
+    `escape_for_json` escapes it, and keeps the file free of anything a terminal runs.
+    """
+    return escape_for_json(json.dumps(value, ensure_ascii=False))
+
+
 def article_to_markdown(article: KbArticle) -> str:
-    """One article as a Markdown file with `+++` TOML front matter."""
-    tags = ", ".join(json.dumps(t) for t in json.loads(article.tags))
+    """One article as a Markdown file with `+++` TOML front matter.
+
+    The front matter is exact (TOML escapes); the body is written through
+    `sanitize_data`: a file someone may `cat` or open in an editor never carries a raw
+    escape sequence, so control and bidi characters come out as visible stand-ins.
+    """
+    tags = ", ".join(_toml_string(t) for t in json.loads(article.tags))
     front = [
         "+++",
         f"id = {article.id}",
         f"group = {article.group_id}",
-        f"title = {json.dumps(article.title)}",
-        f"category = {json.dumps(article.category)}",
+        f"title = {_toml_string(article.title)}",
+        f"category = {_toml_string(article.category)}",
         f"tags = [{tags}]",
-        f"language = {json.dumps(article.language)}",
-        f"visibility = {json.dumps(article.visibility)}",
-        f"status = {json.dumps(article.status)}",
+        f"language = {_toml_string(article.language)}",
+        f"visibility = {_toml_string(article.visibility)}",
+        f"status = {_toml_string(article.status)}",
         "+++",
         "",
     ]
-    return "\n".join(front) + article.body.rstrip() + "\n"
+    return "\n".join(front) + sanitize_data(article.body).rstrip() + "\n"
 
 
 def parse_markdown(path: Path) -> tuple[dict[str, Any], str]:
