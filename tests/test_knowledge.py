@@ -199,6 +199,24 @@ def test_export_import_round_trip(desk: Desk, tmp_path: Path) -> None:
         desk.store.run_write(lambda s: kb_files.import_folder(s, desk.admin, folder))
 
 
+def test_export_writes_no_escape_and_front_matter_stays_exact(desk: Desk, tmp_path: Path) -> None:
+    """Issue 11 item 6: an exported file is safe to `cat`; DEL no longer breaks its TOML."""
+    title = "VPN \x7f\x1b]0;PWNED\x07 \u202eZoë\x9b2J"
+    body = "Step\tone\x1b[2J\r\nStep two \x1b]52;c;ZXZpbA==\x07"
+    hostile = draft(title=title, body=body, tags=["t\x1b]0;x\x07"])
+    article = desk.store.run_write(lambda s: kb.create_article(s, desk.admin, hostile))
+    with desk.store.read() as s:
+        [path] = kb_files.export_folder(s, desk.admin, tmp_path / "kb")
+    raw = path.read_text(encoding="utf-8")
+    assert not any(c in raw for c in "\x1b\x07\x7f\x9b\u202e\r")
+    meta, exported = kb.parse_markdown(path)
+    assert meta["title"] == title and meta["tags"] == ["t\x1b]0;x\x07"]  # exact (TOML escapes)
+    assert "Zoë" in raw  # readable, not \u00eb
+    assert exported == "Step\tone\u241b[2J\nStep two \u241b]52;c;ZXZpbA==\u2407\n"
+    report = desk.store.run_write(lambda s: kb_files.import_folder(s, desk.admin, path.parent))
+    assert report.updated == [article.id]
+
+
 def cli(db: str, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["--db", db, *args])
     return result.exit_code, result.stdout, result.stderr
