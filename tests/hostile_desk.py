@@ -89,14 +89,16 @@ class HostileDesk:
     sop: str = ""
     files: dict[str, Path] = field(default_factory=dict)
 
-    def run(self, *args: str, env: Mapping[str, str] | None = None) -> tuple[int, bytes, bytes]:
+    def run(
+        self, *args: str, env: Mapping[str, str] | None = None, input: str | None = None
+    ) -> tuple[int, bytes, bytes]:
         """Run `helpdesk --db DESK ARGS`; exit code and the raw bytes of stdout and stderr.
 
         `color=True`: click must not strip ANSI sequences the way it does for a pipe, or
         the test would see less than a terminal gets.
         """
         result = CliRunner().invoke(
-            app, ["--db", self.db, *args], env={**self.env, **(env or {})}, color=True
+            app, ["--db", self.db, *args], env={**self.env, **(env or {})}, input=input, color=True
         )
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -172,7 +174,9 @@ def _write_files(desk: HostileDesk) -> None:
 
 def seed(root: Path) -> HostileDesk:
     """Build the hostile desk under `root` (its own data and config directories)."""
-    config = root / "config"
+    # The data and config directories' names are hostile too: `where`, `doctor` and
+    # `secret list` print paths under them.
+    config = root / "config \x1b]0;PWNED\x07\u202e"
     config.mkdir(parents=True)
     # The questionnaire comes from config.toml: its texts are outside text too.
     (config / "config.toml").write_text(
@@ -294,5 +298,7 @@ def seed(root: Path) -> HostileDesk:
         me,
     )
     desk.ok("triage", "train")
+    code, _, err = desk.run("secret", "set", "smtp", "--file", input="not-shown\n")
+    assert code == 0, err.decode()
     _write_files(desk)
     return desk

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
 from helpdesk_tui.errors import NotFound, UsageError
 from helpdesk_tui.services.secrets import (
     SecretInfo,
@@ -49,7 +49,7 @@ def _store(ctx: typer.Context) -> SecretStore:
 
 
 def _note(message: str) -> None:
-    typer.echo(f"helpdesk: {sanitize_line(message)}", err=True)
+    echo(f"helpdesk: {sanitize_line(message)}", err=True)
 
 
 def read_value(name: str) -> str:
@@ -89,7 +89,7 @@ def secret_set(
     if stored.fallback:
         _note(stored.fallback)
     place = "the keyring" if stored.source is Source.KEYRING else "file"
-    typer.echo(f"secret {name} stored in {place} {sanitize_line(stored.location)}")
+    echo(f"secret {name} stored in {place} {sanitize_line(stored.location)}")
     if stored.shadowed_by:
         _note(
             f"the value in {stored.shadowed_by} still comes first; delete it there to use this one"
@@ -114,7 +114,7 @@ def secret_delete(ctx: typer.Context, name: NameArg) -> None:
         "the keyring" if source is Source.KEYRING else str(secrets.file_of(name))
         for source in removed
     )
-    typer.echo(f"secret {name} deleted from {sanitize_line(places)}")
+    echo(f"secret {name} deleted from {sanitize_line(places)}")
     if in_env:
         _note(f"{env_var(name)} is still set in the environment; unset it there")
 
@@ -152,7 +152,7 @@ def secret_list(
 def _print_table(infos: list[SecretInfo]) -> None:
     """Short columns stay whole; a long path or problem wraps instead of vanishing."""
     if not infos:
-        typer.echo("no secrets stored")
+        echo("no secrets stored")
         return
     table = Table(show_edge=False, header_style="bold", expand=False)
     for column in ("name", "used", "stored in"):
