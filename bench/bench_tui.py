@@ -1,7 +1,7 @@
 """The TUI as a user sees it: launch, queue size, keystroke latency, memory (DESIGN §8).
 
-Runs the real `helpdesk` console script in an 80x24 pseudo-terminal (the emulator of
-tests/e2e/ptyterm.py rebuilds the screen) and measures wall-clock figures:
+Runs the real `helpdesk` console script in an 80x24 pseudo-terminal (pyte, through
+tests/e2e/ptyterm.py, rebuilds the screen) and measures wall-clock figures:
 
 - launch to the first queue frame (the status line "1–N of M" is on screen), beside a
   minimal Textual app (Header + DataTable + Footer, the same 200-row page) run the same

@@ -1,324 +1,170 @@
 """Run a program in a pseudo-terminal and read its screen like a user would.
 
-Two parts, stdlib only (the end-to-end tests and `bench/bench_tui.py` share them):
+The end-to-end tests and `bench/bench_tui.py` share two parts:
 
-- `Screen`: a small VT100/xterm emulator, good enough to rebuild the text of a
-  full-screen app's frame: cursor moves (CUP, CUU/CUD/CUF/CUB, CHA, VPA, ...), erase
-  (ED, EL, ECH), insert/delete, scrolling regions, auto-wrap, wide characters. Colours
-  and other SGR attributes are ignored; OSC strings are consumed and remembered in
-  `Screen.osc` (so a test can tell what a terminal would have acted on). C1 controls in
-  the decoded text (e.g. U+009B, CSI) are honoured as a vulnerable terminal would.
-- `PtyProcess`: starts a command on a fresh pty (a given window size, its controlling
-  terminal), reads everything it writes in a background thread with timestamps, feeds
-  the emulator, and offers polling waits (`wait_text`, `wait_for`, `wait_quiet`) so
-  tests never rely on fixed sleeps.
+- `PtyProcess`: the program on a fresh pty (`ptyprocess` forks, makes the pty its
+  controlling terminal, sets the window size, reports a failed exec). A background
+  thread reads everything it writes, with `time.perf_counter()` timestamps, so it never
+  blocks on a full pty and the bench can time first frames and keystroke repaints. Waits
+  poll with a timeout (`wait_text`, `wait_for`, `wait_quiet`); no test sleeps blindly.
+  (pexpect's `expect` reads only while it is called, and matches the byte stream, not
+  the screen; the reader thread needs just `ptyprocess`, the layer under pexpect.)
+- `Screen`: the text a user sees, rebuilt by `pyte` (VT100/xterm: cursor moves, erase,
+  insert/delete, scroll regions, auto-wrap, wide characters by `wcwidth`, which agrees
+  with Rich's cell widths for all but a few rare code points). Colours are ignored.
+
+pyte gets a few things wrong that a test of hostile text depends on, so a thin layer
+sits in front of it (each piece says why where it is):
+
+- control strings (OSC, DCS, SOS, PM, APC, with 7-bit or C1 introducers): pyte draws the
+  body of all but OSC as text and lets ESC run on inside an OSC. They are cut out of the
+  decoded text here; every OSC a terminal would act on is kept in `Screen.osc`;
+- CSI sequences pyte's parser stops short in (private markers `<`, `=`, `>`,
+  sub-parameters, intermediates), drawing their tail as text (Textual ends with
+  `CSI < u`, which left a stray "u"): cut out, none of them draws anything;
+- a zero-width or unprintable character (ZWJ, U+FE0F, a stray C1) makes pyte drop the
+  rest of the text it is drawing: a zero-width one joins the character before it, an
+  unprintable one is skipped;
+- the alternate screen (`CSI ? 1049 h`), which pyte does not have.
+C1 CSI (U+009B) is honoured by pyte itself, as by a vulnerable terminal.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import fcntl
+import copy
 import os
+import re
 import select
-import signal
-import struct
-import termios
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-_rich_cell_size: Callable[[str], int] | None
-try:  # the same cell widths Textual uses when it lays out a line
-    from rich.cells import get_character_cell_size as _rich_cell_size
-except ImportError:  # pragma: no cover - rich is always there next to Textual
-    _rich_cell_size = None
+import pyte
+from ptyprocess import PtyProcess as _Pty
+from pyte.screens import wcwidth
+
+#: A control string: ESC ] (OSC), ESC P (DCS), ESC X (SOS), ESC ^ (PM), ESC _ (APC) or
+#: their C1 forms, up to BEL, ST (ESC \ or U+009C) or a lone ESC (which ends the string
+#: and starts a sequence of its own, as in a DEC/xterm parser).
+_STRING = re.compile(
+    r"(?:\x1b(?P<kind>[\]PX^_])|(?P<c1>[\x90\x98\x9d\x9e\x9f]))"
+    r"(?P<body>[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c|(?=\x1b))"
+)
+#: A complete CSI sequence, 7-bit or C1.
+_CSI = re.compile(r"(?:\x1b\[|\x9b)(?P<params>[0-?]*)(?P<inter>[ -/]*)[@-~]")
+#: The CSI parameters pyte parses: an optional "?" and numbers separated by ";".
+_PYTE_PARAMS = re.compile(r"\??[0-9;]*")
+#: A sequence cut by the end of a read; held back until the next one completes it.
+_UNFINISHED = re.compile(
+    r"(?:(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*\x1b?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*|\x1b)\Z"
+)
+_ALTERNATE_SCREEN = {47, 1047, 1049}
 
 
-def char_width(char: str) -> int:
-    """Cells a character takes: 0 (combining), 1 or 2 (wide)."""
-    if _rich_cell_size is not None:
-        return int(_rich_cell_size(char))
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+class _PyteScreen(pyte.Screen):
+    """pyte's screen with the fixes that belong inside it (drawing, alternate screen)."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self._primary: tuple[Any, pyte.screens.Cursor] | None = None
+
+    def draw(self, data: str) -> None:
+        """Draw text. pyte stops at a zero-width character that is not a combining mark
+        (ZWJ, U+FE0F) or an unprintable one and loses the rest of `data`; here a
+        zero-width character joins the character before it (as pyte does for combining
+        marks, but also after a wide one, and not normalised, so the text stays as the
+        program wrote it) and an unprintable one is skipped, as a terminal does."""
+        start = 0
+        for at, char in enumerate(data):
+            width = wcwidth(char)
+            if width > 0:
+                continue
+            super().draw(data[start:at])
+            start = at + 1
+            x, line = self.cursor.x, self.buffer[self.cursor.y]
+            if width == 0 and x:
+                x -= 2 if x > 1 and line[x - 1].data == "" else 1  # "": a wide char's stub
+                line[x] = line[x]._replace(data=line[x].data + char)
+        super().draw(data[start:])
+
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        """Set modes; entering the alternate screen keeps the normal one and starts blank."""
+        super().set_mode(*modes, **kwargs)
+        if kwargs.get("private") and _ALTERNATE_SCREEN & set(modes) and not self._primary:
+            self._primary = (copy.deepcopy(self.buffer), copy.copy(self.cursor))
+            self.erase_in_display(2)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        """Reset modes; leaving the alternate screen shows the normal one again."""
+        super().reset_mode(*modes, **kwargs)
+        if kwargs.get("private") and _ALTERNATE_SCREEN & set(modes) and self._primary:
+            self.buffer, self.cursor = self._primary
+            self._primary = None
+            self.dirty.update(range(self.lines))
 
 
 class Screen:
-    """A text-only terminal screen fed with a program's output."""
+    """What a terminal of `cols` x `rows` shows after a program's output."""
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         self.cols, self.rows = cols, rows
-        self.cells: list[list[str]] = [[" "] * cols for _ in range(rows)]
-        self.x = self.y = 0
-        self.wrap_pending = False
-        self.autowrap = True
-        self.top, self.bottom = 0, rows - 1
-        self.saved: tuple[int, int] = (0, 0)
-        #: Every OSC string the program sent (without the introducer and terminator).
-        self.osc: list[str] = []
+        self.pyte = _PyteScreen(cols, rows)
+        self._stream = pyte.Stream(self.pyte)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._state = "ground"
-        self._seq = ""
+        self._held = ""
+        #: Every OSC string the program sent (without introducer and terminator): what
+        #: a terminal would have acted on (window title, clipboard, hyperlinks...).
+        self.osc: list[str] = []
 
-    # -- input ----------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        """Interpret a chunk of output (any split of a UTF-8 stream is fine)."""
-        for char in self._decoder.decode(data):
-            self._char(char)
+        """Interpret a chunk of output (any split of the stream is fine)."""
+        text = self._held + self._decoder.decode(data)
+        unfinished = _UNFINISHED.search(text)
+        cut = unfinished.start() if unfinished else len(text)
+        text, self._held = text[:cut], text[cut:]
+        text = _STRING.sub(self._take_string, text)
+        self._stream.feed(_CSI.sub(self._keep_if_pyte_parses, text))
 
-    def _char(self, char: str) -> None:
-        state = self._state
-        if state == "ground":
-            self._ground(char)
-        elif state == "escape":
-            self._escape(char)
-        elif state == "escape-intermediate":
-            self._state = "ground"  # ESC ( B and friends: charset designations, ignored
-        elif state == "csi":
-            self._csi_char(char)
-        elif state in ("osc", "string"):
-            if char in ("\x07", "\x9c"):
-                self._end_string()
-            elif char == "\x1b":
-                self._state += "-esc"
-            else:
-                self._seq += char
-        elif state in ("osc-esc", "string-esc"):
-            if char == "\\":
-                self._end_string()
-            else:  # a lone ESC inside a string: the string ends, ESC starts anew
-                self._state = state.removesuffix("-esc")
-                self._end_string()
-                self._state = "escape"
-                self._escape(char)
+    def _take_string(self, match: re.Match[str]) -> str:
+        if match["kind"] == "]" or match["c1"] == "\x9d":
+            self.osc.append(match["body"])
+        return ""
 
-    def _end_string(self) -> None:
-        if self._state.startswith("osc"):
-            self.osc.append(self._seq)
-        self._state, self._seq = "ground", ""
+    @staticmethod
+    def _keep_if_pyte_parses(match: re.Match[str]) -> str:
+        if match["inter"] or not _PYTE_PARAMS.fullmatch(match["params"]):
+            return ""
+        return match[0]
 
-    def _ground(self, char: str) -> None:
-        code = ord(char)
-        if code >= 0x20 and not 0x7F <= code <= 0x9F:
-            self._print(char)
-        elif char == "\x1b":
-            self._state = "escape"
-        elif char == "\r":
-            self.x, self.wrap_pending = 0, False
-        elif char in "\n\x0b\x0c":
-            self._linefeed()
-        elif char == "\b":
-            self.x, self.wrap_pending = max(0, self.x - 1), False
-        elif char == "\t":
-            self.x = min(self.cols - 1, (self.x // 8 + 1) * 8)
-        elif char == "\x9b":  # C1 CSI
-            self._state, self._seq = "csi", ""
-        elif char == "\x9d":  # C1 OSC
-            self._state, self._seq = "osc", ""
-        elif char in "\x90\x98\x9e\x9f":  # C1 DCS, SOS, PM, APC
-            self._state, self._seq = "string", ""
-        # BEL, SO/SI, NUL, DEL and other controls change nothing on a text screen.
+    # -- what is on the screen ------------------------------------------------------------
+    @property
+    def x(self) -> int:
+        """The cursor's column (0-based)."""
+        return int(self.pyte.cursor.x)
 
-    def _escape(self, char: str) -> None:
-        self._state = "ground"
-        if char == "[":
-            self._state, self._seq = "csi", ""
-        elif char == "]":
-            self._state, self._seq = "osc", ""
-        elif char in "PX^_":
-            self._state, self._seq = "string", ""
-        elif char in "()*+-./#%":
-            self._state = "escape-intermediate"
-        elif char == "7":
-            self.saved = (self.x, self.y)
-        elif char == "8":
-            self.x, self.y = self.saved
-            self.wrap_pending = False
-        elif char == "D":
-            self._linefeed()
-        elif char == "E":
-            self.x = 0
-            self._linefeed()
-        elif char == "M":
-            self._reverse_index()
-        elif char == "c":
-            self.__init__(self.cols, self.rows)  # type: ignore[misc]
+    @property
+    def y(self) -> int:
+        """The cursor's row (0-based)."""
+        return int(self.pyte.cursor.y)
 
-    def _csi_char(self, char: str) -> None:
-        if 0x40 <= ord(char) <= 0x7E:
-            self._state = "ground"
-            self._csi(self._seq, char)
-            self._seq = ""
-        elif 0x20 <= ord(char) <= 0x3F:
-            self._seq += char
-        elif char == "\x1b":
-            self._state = "escape"
-        else:  # a control inside a CSI is executed, the sequence goes on
-            self._ground(char)
-            self._state = "csi"
+    @property
+    def cells(self) -> list[list[str]]:
+        """The text of every cell, row by row; the cell right of a wide character is ""."""
+        buffer = self.pyte.buffer
+        return [[buffer[y][x].data for x in range(self.cols)] for y in range(self.rows)]
 
-    # -- CSI ------------------------------------------------------------------------------
-    def _csi(self, body: str, final: str) -> None:
-        private = body[:1] in ("?", ">", "<", "=")
-        intermediate = "".join(c for c in body if 0x20 <= ord(c) <= 0x2F)
-        digits = body.lstrip("?><=").rstrip(" !\"#$%&'()*+,-./")
-        params = [int(p) if p.isdigit() else 0 for p in digits.replace(":", ";").split(";")]
-
-        def arg(i: int = 0, default: int = 1) -> int:
-            value = params[i] if i < len(params) else 0
-            return value or default
-
-        if intermediate or (private and final not in "hl"):
-            return  # DECRQM, kitty keyboard, XTVERSION...: queries and modes, no drawing
-        self.wrap_pending = final in "m" and self.wrap_pending
-        if final in "Hf":
-            self.y = min(self.rows - 1, arg(0) - 1)
-            self.x = min(self.cols - 1, arg(1) - 1)
-        elif final == "A":
-            self.y = max(0, self.y - arg())
-        elif final in "Be":
-            self.y = min(self.rows - 1, self.y + arg())
-        elif final in "Ca":
-            self.x = min(self.cols - 1, self.x + arg())
-        elif final == "D":
-            self.x = max(0, self.x - arg())
-        elif final == "E":
-            self.x, self.y = 0, min(self.rows - 1, self.y + arg())
-        elif final == "F":
-            self.x, self.y = 0, max(0, self.y - arg())
-        elif final in "G`":
-            self.x = min(self.cols - 1, arg() - 1)
-        elif final == "d":
-            self.y = min(self.rows - 1, arg() - 1)
-        elif final == "J":
-            self._erase_display(arg(0, 0))
-        elif final == "K":
-            self._erase_line(arg(0, 0))
-        elif final == "X":
-            row = self.cells[self.y]
-            for x in range(self.x, min(self.cols, self.x + arg())):
-                row[x] = " "
-        elif final == "@":
-            row = self.cells[self.y]
-            n = min(arg(), self.cols - self.x)
-            row[self.x :] = [" "] * n + row[self.x : self.cols - n]
-        elif final == "P":
-            row = self.cells[self.y]
-            n = min(arg(), self.cols - self.x)
-            row[self.x :] = row[self.x + n :] + [" "] * n
-        elif final == "L":
-            for _ in range(arg()):
-                self._scroll_down(self.y)
-        elif final == "M":
-            for _ in range(arg()):
-                self._scroll_up(self.y)
-        elif final == "S":
-            for _ in range(arg()):
-                self._scroll_up(self.top)
-        elif final == "T":
-            for _ in range(arg()):
-                self._scroll_down(self.top)
-        elif final == "r":
-            top, bottom = arg(0) - 1, arg(1, self.rows) - 1
-            if 0 <= top < bottom < self.rows:
-                self.top, self.bottom = top, bottom
-                self.x = self.y = 0
-        elif final == "s":
-            self.saved = (self.x, self.y)
-        elif final == "u":
-            self.x, self.y = self.saved
-        elif final in "hl" and private:
-            on = final == "h"
-            for mode in params:
-                if mode == 7:
-                    self.autowrap = on
-                elif mode in (47, 1047, 1049):  # alternate screen: starts blank
-                    self._erase_display(2)
-        # SGR (m) and everything else only changes looks.
-
-    def _erase_display(self, how: int) -> None:
-        if how == 0:
-            self._erase_line(0)
-            for y in range(self.y + 1, self.rows):
-                self.cells[y] = [" "] * self.cols
-        elif how == 1:
-            self._erase_line(1)
-            for y in range(self.y):
-                self.cells[y] = [" "] * self.cols
-        else:
-            self.cells = [[" "] * self.cols for _ in range(self.rows)]
-
-    def _erase_line(self, how: int) -> None:
-        row = self.cells[self.y]
-        start, end = {0: (self.x, self.cols), 1: (0, self.x + 1)}.get(how, (0, self.cols))
-        for x in range(start, min(end, self.cols)):
-            row[x] = " "
-
-    # -- text and movement ---------------------------------------------------------------
-    def _print(self, char: str) -> None:
-        width = char_width(char)
-        if width == 0:
-            px = self.x if self.wrap_pending else self.x - 1
-            if px >= 0:
-                self.cells[self.y][px] += char
-            return
-        if self.wrap_pending and self.autowrap:
-            self.x = 0
-            self._linefeed()
-        self.wrap_pending = False
-        if width == 2 and self.x == self.cols - 1:
-            if not self.autowrap:
-                return
-            self.cells[self.y][self.x] = " "
-            self.x = 0
-            self._linefeed()
-        row = self.cells[self.y]
-        row[self.x] = char
-        if width == 2:
-            row[self.x + 1] = ""
-        self.x += width
-        if self.x >= self.cols:
-            self.x = self.cols - 1
-            self.wrap_pending = self.autowrap
-
-    def _linefeed(self) -> None:
-        self.wrap_pending = False
-        if self.y == self.bottom:
-            self._scroll_up(self.top)
-        elif self.y < self.rows - 1:
-            self.y += 1
-
-    def _reverse_index(self) -> None:
-        if self.y == self.top:
-            self._scroll_down(self.top)
-        elif self.y > 0:
-            self.y -= 1
-
-    def _scroll_up(self, top: int) -> None:
-        del self.cells[top]
-        self.cells.insert(self.bottom, [" "] * self.cols)
-
-    def _scroll_down(self, top: int) -> None:
-        del self.cells[self.bottom]
-        self.cells.insert(top, [" "] * self.cols)
-
-    # -- output ---------------------------------------------------------------------------
     def lines(self) -> list[str]:
         """The rows of the screen as text, trailing blanks removed."""
-        return ["".join(row).rstrip() for row in self.cells]
+        return [line.rstrip() for line in self.pyte.display]
 
     def text(self) -> str:
         """The whole screen as text, one line per row."""
         return "\n".join(self.lines())
-
-
-def set_window_size(fd: int, rows: int, cols: int) -> None:
-    """Tell the pty its size (what TIOCGWINSZ and SIGWINCH report to the program)."""
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 class PtyTimeout(AssertionError):
@@ -328,8 +174,9 @@ class PtyTimeout(AssertionError):
 class PtyProcess:
     """A program on its own pseudo-terminal, its output read continuously.
 
-    Output is read by a background thread (the program never blocks on a full pty),
-    kept raw (`raw`, `chunks` with `time.perf_counter()` timestamps) and fed to `screen`.
+    A background thread only reads and timestamps (`raw`, and `chunks`); the screen is
+    brought up to date when it is looked at, so the emulator's work never delays a read
+    and the bench's timestamps are those of the bytes arriving.
     """
 
     def __init__(
@@ -341,16 +188,11 @@ class PtyProcess:
         rows: int = 24,
         cwd: str | os.PathLike[str] | None = None,
     ) -> None:
-        args = [os.fspath(a) for a in argv]
         environ = dict(os.environ if env is None else env)
-        environ.update(
-            {
-                "TERM": environ.get("TERM", "xterm-256color"),
-                "COLUMNS": str(cols),
-                "LINES": str(rows),
-            }
-        )
-        self.screen = Screen(cols, rows)
+        environ.setdefault("TERM", "xterm-256color")
+        environ.update({"COLUMNS": str(cols), "LINES": str(rows)})
+        self._screen = Screen(cols, rows)
+        self._fed = 0  # bytes of `raw` the screen has seen
         self.raw = bytearray()
         #: (perf_counter() when read, offset in `raw` where the chunk starts, its length).
         self.chunks: list[tuple[float, int, int]] = []
@@ -358,26 +200,22 @@ class PtyProcess:
         self.returncode: int | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        master, slave = os.openpty()
-        set_window_size(slave, rows, cols)
         self.started = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child only sets up its terminal and execs
-            try:
-                os.close(master)
-                os.login_tty(slave)
-                if cwd is not None:
-                    os.chdir(cwd)
-                os.execve(args[0], args, environ)
-            finally:
-                os._exit(127)
-        os.close(slave)
-        self.pid, self.fd = pid, master
+        self._pty = _Pty.spawn(
+            [os.fspath(a) for a in argv],
+            cwd=None if cwd is None else os.fspath(cwd),
+            env=environ,
+            dimensions=(rows, cols),
+        )
+        self.pid, self.fd = self._pty.pid, self._pty.fd
         self._reader = threading.Thread(target=self._read_loop, name="pty-reader", daemon=True)
         self._reader.start()
 
     # -- reading --------------------------------------------------------------------------
     def _read_loop(self) -> None:
+        # os.read, not ptyprocess' read(): that one flags EOF, after which its isalive()
+        # blocks in waitpid until the program ends (one that closed its terminal but
+        # still runs would hang `alive()`).
         while not self._stop.is_set():
             try:
                 ready, _w, _x = select.select([self.fd], [], [], 0.05)
@@ -394,8 +232,20 @@ class PtyProcess:
                     return
                 self.chunks.append((now, len(self.raw), len(data)))
                 self.raw += data
-                self.screen.feed(data)
                 self._cond.notify_all()
+
+    @property
+    def screen(self) -> Screen:
+        """The screen as of all output read so far."""
+        with self._cond:
+            return self._caught_up()
+
+    def _caught_up(self) -> Screen:
+        # Called with the lock held.
+        if self._fed < len(self.raw):
+            self._screen.feed(bytes(self.raw[self._fed :]))
+            self._fed = len(self.raw)
+        return self._screen
 
     def output(self, since: int = 0) -> bytes:
         """Raw bytes written so far (from offset `since`)."""
@@ -409,8 +259,7 @@ class PtyProcess:
 
     def text(self) -> str:
         """The screen as text right now."""
-        with self._cond:
-            return self.screen.text()
+        return self.screen.text()
 
     def _wait(self, ready: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -434,8 +283,8 @@ class PtyProcess:
     def wait_for(
         self, condition: Callable[[Screen], bool], timeout: float = 30.0, what: str = "condition"
     ) -> None:
-        """Wait until `condition(screen)` holds (checked after every chunk of output)."""
-        if not self._wait(lambda: condition(self.screen), timeout):
+        """Wait until `condition(screen)` holds (checked whenever output arrives)."""
+        if not self._wait(lambda: condition(self._caught_up()), timeout):
             raise self._fail(what, timeout)
 
     def wait_text(self, *texts: str, timeout: float = 30.0) -> None:
@@ -475,9 +324,7 @@ class PtyProcess:
         """Type bytes into the terminal; returns perf_counter() just before the write."""
         payload = data.encode() if isinstance(data, str) else data
         at = time.perf_counter()
-        while payload:
-            written = os.write(self.fd, payload)
-            payload = payload[written:]
+        self._pty.write(payload)
         return at
 
     def type_keys(self, text: str, delay: float = 0.0) -> None:
@@ -489,21 +336,25 @@ class PtyProcess:
 
     def alive(self) -> bool:
         """Whether the program still runs (reaps it if it ended)."""
-        if self.returncode is not None:
-            return False
-        pid, status = os.waitpid(self.pid, os.WNOHANG)
-        if pid == 0:
+        if self._pty.isalive():
             return True
-        self.returncode = os.waitstatus_to_exitcode(status)
+        if self.returncode is None:  # like subprocess: -N when a signal N ended it
+            code = self._pty.exitstatus
+            self.returncode = code if code is not None else -self._pty.signalstatus
         return False
 
     def wait_exit(self, timeout: float = 10.0) -> int | None:
-        """Wait for the program to end; its exit code, or None if it still runs."""
+        """Wait for the program to end; its exit code, or None if it still runs.
+
+        Once it ended, the rest of its output is read (up to the end of the terminal), so
+        `output()` and the screen hold everything it wrote.
+        """
         deadline = time.monotonic() + timeout
         while self.alive():
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.02)
+        self._wait(lambda: self.eof, 2.0)
         return self.returncode
 
     def rss_kb(self) -> int | None:
@@ -517,22 +368,16 @@ class PtyProcess:
                 return int(line.split()[1])
         return None
 
-    def close(self, timeout: float = 5.0) -> None:
-        """End the program (SIGTERM, then SIGKILL) and release the terminal."""
+    def close(self) -> None:
+        """End the program (SIGHUP as from a closed terminal, then harder) and the pty."""
         try:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                if not self.alive():
-                    break
-                os.kill(self.pid, sig)
-                if self.wait_exit(timeout) is not None:
-                    break
-        except ChildProcessError:
-            pass
+            self._pty.terminate(force=True)
+            self.alive()
         finally:
             self._stop.set()
             self._reader.join(timeout=2)
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
+            self._pty.delayafterclose = 0.0  # its pause is for a program still running
+            self._pty.close(force=True)
 
     def __enter__(self) -> PtyProcess:
         return self
