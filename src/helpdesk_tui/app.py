@@ -383,11 +383,11 @@ def run_app(cli: Any) -> None:
     """Open the TUI for the CLI's settings and store (`helpdesk` with no command)."""
     from datetime import UTC
 
-    from helpdesk_tui.services.identity import os_login
+    from helpdesk_tui.services.identity import agent_login
     from helpdesk_tui.services.opening import open_queue
 
     settings = cli.settings
-    login = os_login()
+    login = agent_login()
 
     def load_desk() -> DeskService:
         from helpdesk_tui.cli.ticket import load_rules_for

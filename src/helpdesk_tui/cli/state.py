@@ -61,10 +61,12 @@ class CliState:
         return self._store
 
     def actor(self, session: Session) -> Actor:
-        """The acting agent: the OS account, or `--as NAME` for admins."""
-        from helpdesk_tui.services.rbac import os_login, resolve_actor
+        """The acting agent: the OS account (or the agent sudo ran us for, see
+        services/identity.py), or `--as NAME` for admins."""
+        from helpdesk_tui.services.identity import agent_login
+        from helpdesk_tui.services.rbac import resolve_actor
 
-        return resolve_actor(session, os_login(), self.as_login)
+        return resolve_actor(session, agent_login(), self.as_login)
 
     def write(self, work: Callable[[Session, Actor], T]) -> T:
         """Run `work(session, actor)` in one retried write transaction."""
