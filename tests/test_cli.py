@@ -184,11 +184,11 @@ def test_as_other_agent_is_audited_and_limited(ready: str) -> None:
 
 
 def test_as_needs_admin(ready: str) -> None:
-    run(ready, "user", "add", "alice")
-    run(ready, "user", "roles", "alice", "--role", "supervisor")
+    run(ready, "user", "add", "alice", "--role", "supervisor")
     # the OS account is admin; demote it so it cannot impersonate any more
     run(ready, "user", "add", "boss", "--role", "admin")
-    assert run(ready, "user", "roles", os_login(), "--role", "agent")[0] == 0
+    assert run(ready, "user", "grant", os_login(), "agent")[0] == 0
+    assert run(ready, "user", "revoke", os_login(), "admin")[0] == 0
     code, _, err = run(ready, "--as", "alice", "ticket", "list")
     assert code == 3 and "--as" in err
 

@@ -50,6 +50,8 @@ READS: dict[str, list[Run]] = {
     "doctor": [Run()],
     "db current": [Run(quotes=False)],
     "user list": [Run()],
+    # every role (seeded names: nothing outside to quote), then the hostile agent's roles
+    "user roles": [Run(quotes=False, formulas=False), Run(lambda d: ["--", d.agent])],
     "category list": [Run()],
     "ticket list": [
         Run(),
@@ -86,7 +88,11 @@ WRITES: dict[str, list[Run]] = {
     "demo": [Run(lambda d: ["--tickets", "0", "--append"], quotes=False)],
     "db upgrade": [Run(quotes=False)],
     "user add": [Run(lambda d: ["--name", evil("name"), "--", evil_short("login")])],
-    "user roles": [Run(lambda d: ["-r", "agent", "--", d.agent])],
+    "user grant": [Run(lambda d: ["--", d.agent, "engineer"])],
+    "user revoke": [Run(lambda d: ["--", d.agent, evil_short("role")])],
+    # an unknown (hostile) login: the planted agent stays enabled for the other runs
+    "user disable": [Run(lambda d: ["--", evil_short("login")])],
+    "user enable": [Run(lambda d: ["--", evil_short("login")])],
     "category add": [Run(lambda d: ["--label", evil("label"), "--", evil_short("newcat")])],
     "import tickets": [Run(lambda d: [str(d.files["import"])])],
     "ticket new": [
@@ -117,6 +123,10 @@ WRITES: dict[str, list[Run]] = {
     "kb new": [Run(lambda d: ["--title", evil("kb"), "--body", evil("kb body"), "--json"])],
     "kb publish": [Run(lambda d: [str(d.article)], quotes=False)],
     "kb retire": [Run(lambda d: [str(d.article)], quotes=False)],
+    "kb feedback": [
+        Run(lambda d: [str(d.article), "helpful"], quotes=False),
+        Run(lambda d: ["--", str(d.article), evil_short("verdict")]),
+    ],
     "kb export": [Run(lambda d: [str(d.files["kb_out"])])],
     "kb import": [Run(lambda d: [str(d.files["kb_in"])], quotes=False)],
     "ola set": [Run(lambda d: ["--response", "5", "--resolve", "60", "--", d.group])],
@@ -256,7 +266,9 @@ def test_no_escape_or_formula_leaves(
     if variant == "tty":
         env["FORCE_COLOR"] = "1"  # Rich renders as for a terminal (styles on)
     elif variant.startswith("--"):
-        args += variant.split("=")
+        # before a `--` that ends the options (a hostile argument may start with "-")
+        end = args.index("--") if "--" in args else len(args)
+        args[end:end] = variant.split("=")
     code, out, err = hostile.run(*args, env=env)
     assert code in range(6), (args, err)
     is_csv = variant in ("csv", "--format=csv")

@@ -40,7 +40,7 @@ def run(db: str, *args: str) -> tuple[int, str, str]:
 def ready(db: str) -> str:
     """A desk whose admin (the OS account) is a supervisor too, with two e-mail tickets."""
     assert run(db, "init", "--timezone", "Europe/Berlin")[0] == 0
-    code, _, err = run(db, "user", "roles", os_login(), "-r", "admin", "-r", "supervisor")
+    code, _, err = run(db, "user", "grant", os_login(), "supervisor")
     assert code == 0, err
     for title in ("Core switch down", "Mail relay rejects everything"):
         code, _, err = run(

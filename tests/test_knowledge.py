@@ -224,11 +224,15 @@ def cli(db: str, *args: str) -> tuple[int, str, str]:
 
 def test_cli_sop_and_kb(tmp_path: Path, library: Path) -> None:
     db = str(tmp_path / "cli.db")
-    assert cli(db, "init")[0] == 0
+    code, out, _ = cli(db, "init", "--json")
+    assert code == 0 and json.loads(out)["sops_loaded"] == 42  # init loads the library
     code, out, _ = cli(db, "sop", "lint", "--dir", str(library))
     assert code == 0 and "no problems" in out
+    password = library / "password-reset.md"
+    password.write_text(password.read_text().replace("version = ", "version = 1", 1))
     code, out, _ = cli(db, "sop", "sync", "--dir", str(library), "--json")
-    assert code == 0 and "password-reset" in json.loads(out)["added"]
+    report = json.loads(out)
+    assert code == 0 and report["updated"] == ["password-reset"] and report["unchanged"] == 41
     code, out, _ = cli(db, "sop", "show", "password-reset", "--json")
     shown = json.loads(out)
     assert shown["steps"] and shown["escalate_if"]

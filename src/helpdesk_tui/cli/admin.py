@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.text import Text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.cli.common import echo, print_json, print_records, state
+from helpdesk_tui.cli.common import CliState, echo, print_json, print_records, state, stdout
+from helpdesk_tui.cli.knowledge import library_dir
 from helpdesk_tui.config import normalise_db
 from helpdesk_tui.errors import Conflict, HelpdeskError, UsageError
 from helpdesk_tui.services import rbac
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.doctor import run_checks
-from helpdesk_tui.services.setup import initialise_desk
+from helpdesk_tui.services.identity import agent_login, current_identity
+from helpdesk_tui.services.setup import initialise_desk, upgrade_desk
+from helpdesk_tui.services.sop_files import load_library
 from helpdesk_tui.store import migrate
 from helpdesk_tui.store.models import Agent, AgentRole, Category, GroupMember, Role, SupportGroup
+from helpdesk_tui.text import plain
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
@@ -43,20 +49,33 @@ def init(
     timezone: Annotated[str | None, typer.Option(help="IANA zone of the business calendar")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create the database (or upgrade it) and make you, the OS account, the first admin."""
+    """Create a desk (you, the OS account, become its first admin) and load the SOPs.
+
+    On an existing desk it upgrades the schema instead, which needs an admin; it never
+    makes anyone admin there. A database of another program is refused untouched.
+    """
     cli = state(ctx)
     if db is not None:
         cli.db = normalise_db(db)
         cli._settings = None
+    _own_account_only(cli, "init")
     settings = cli.settings
+    who = current_identity()
+    folder = library_dir(settings)
+    store = cli.store(check=False)
     result = initialise_desk(
-        cli.store(check=False), rbac.os_login(), rbac.os_full_name(), timezone or settings.timezone
+        store,
+        who.login,
+        who.name,
+        timezone or settings.timezone,
+        sops=lambda: load_library(folder),
     )
     data = {
-        "db": cli.store(check=False).describe(),
+        "db": store.describe(),
         "schema": result.revision,
         "admin": result.admin_login,
         "created_admin": result.created_admin,
+        "sops_loaded": result.sops_loaded,
     }
     if as_json:
         print_json(data)
@@ -64,6 +83,14 @@ def init(
     echo(f"desk ready at {data['db']} (schema {data['schema']})")
     if result.created_admin:
         echo(f"{result.admin_login} is the first admin")
+    if result.sops_loaded:
+        echo(f"SOP library loaded: {result.sops_loaded} SOPs from {folder}")
+
+
+def _own_account_only(cli: CliState, command: str) -> None:
+    """`init` and `db upgrade` act as the account itself: `--as` has no meaning there."""
+    if cli.as_login is not None:
+        raise UsageError(f"`{command}` runs as your own account; leave out --as")
 
 
 def where(ctx: typer.Context, as_json: JsonOpt = False) -> None:
@@ -103,13 +130,15 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
-    """Apply pending schema migrations."""
-    store = state(ctx).store(check=False)
+    """Apply pending schema migrations (admins: permission config.manage)."""
+    cli = state(ctx)
+    _own_account_only(cli, "db upgrade")
+    store = cli.store(check=False)
     path = store.sqlite_path
     if path is not None and not path.exists():
         raise UsageError(f"no database at {path}; run `helpdesk init` first")
-    migrate.upgrade(store)
-    echo(f"schema at {migrate.current_revision(store)}")
+    revision = upgrade_desk(store, agent_login())
+    echo(f"schema at {revision}")
 
 
 @db_app.command("current")
@@ -146,15 +175,73 @@ def user_add(
     echo(f"agent {login} added")
 
 
+LoginArg = Annotated[str, typer.Argument(help="agent login")]
+RolesArg = Annotated[list[str], typer.Argument(metavar="ROLE...", help="one or more roles")]
+
+
 @user_app.command("roles")
 def user_roles(
     ctx: typer.Context,
-    login: Annotated[str, typer.Argument(help="agent login")],
-    role: Annotated[list[str], typer.Option("--role", "-r", help="repeatable; replaces all")],
+    login: Annotated[
+        str | None, typer.Argument(help="agent login (default: every role of the desk)")
+    ] = None,
+    role: Annotated[
+        list[str] | None, typer.Option("--role", "-r", hidden=True, help="no longer here")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Replace an agent's roles."""
-    state(ctx).write(lambda session, actor: rbac.set_agent_roles(session, actor, login, role))
-    echo(f"{login}: {', '.join(role)}")
+    """List an agent's roles, or every role of the desk with its permissions."""
+    if role:
+        raise UsageError("`user roles` only lists roles now; use `user grant` or `user revoke`")
+    fmt = "json" if as_json else fmt
+    if login is None:
+        catalogue = state(ctx).read(lambda session, actor: rbac.role_catalogue(session))
+        if fmt == "table":
+            _print_catalogue(catalogue)
+        else:
+            print_records(catalogue, ["role", "description", "permissions"], fmt)
+        return
+    names = state(ctx).read(lambda session, actor: rbac.agent_role_names(session, login))
+    print_records([{"login": login, "role": name} for name in names], ["login", "role"], fmt)
+
+
+def _print_catalogue(catalogue: list[dict[str, str]]) -> None:
+    """Each role on a line with its description, then its permissions, wrapped."""
+    console = stdout()
+    for entry in catalogue:
+        console.print(plain(f"{entry['role']}: {entry['description']}", "bold", one_line=True))
+        permissions = entry["permissions"].replace(",", ", ") or "(none)"
+        for line in textwrap.wrap(permissions, width=76, break_on_hyphens=False):
+            console.print(Text.assemble("    ", plain(line, one_line=True)))
+
+
+@user_app.command("grant")
+def user_grant(ctx: typer.Context, login: LoginArg, roles: RolesArg) -> None:
+    """Give an agent one or more roles (permission agent.manage)."""
+    held = state(ctx).write(lambda session, actor: rbac.grant_roles(session, actor, login, roles))
+    echo(f"{login}: {', '.join(held)}")
+
+
+@user_app.command("revoke")
+def user_revoke(ctx: typer.Context, login: LoginArg, roles: RolesArg) -> None:
+    """Take roles from an agent (the last active admin keeps theirs: exit 4)."""
+    left = state(ctx).write(lambda session, actor: rbac.revoke_roles(session, actor, login, roles))
+    echo(f"{login}: {', '.join(left) or 'no roles'}")
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, login: LoginArg) -> None:
+    """Disable an agent who left: kept in the history, can no longer act (not the last admin)."""
+    state(ctx).write(lambda session, actor: rbac.set_agent_active(session, actor, login, False))
+    echo(f"agent {login} disabled")
+
+
+@user_app.command("enable")
+def user_enable(ctx: typer.Context, login: LoginArg) -> None:
+    """Enable a disabled agent again."""
+    state(ctx).write(lambda session, actor: rbac.set_agent_active(session, actor, login, True))
+    echo(f"agent {login} enabled")
 
 
 @user_app.command("list")
@@ -195,7 +282,9 @@ def user_list(
 
     records = state(ctx).read(work)
     print_records(
-        records, ["login", "name", "roles", "groups", "presence"], "json" if as_json else fmt
+        records,
+        ["login", "name", "roles", "groups", "presence", "active"],
+        "json" if as_json else fmt,
     )
 
 

@@ -12,10 +12,17 @@ import typer
 from sqlmodel import col
 
 from helpdesk_tui.cli.common import CliState, echo, is_terminal, print_json, state, stdout
+from helpdesk_tui.cli.knowledge import library_dir
 from helpdesk_tui.errors import HelpdeskError, UsageError
-from helpdesk_tui.services import rbac
 from helpdesk_tui.services.context import Actor
-from helpdesk_tui.services.setup import initialise_desk
+from helpdesk_tui.services.demo_kb import load_demo_articles
+from helpdesk_tui.services.identity import current_identity
+from helpdesk_tui.services.setup import (
+    initialise_desk,
+    load_library_if_empty,
+    refuse_foreign_sqlite,
+)
+from helpdesk_tui.services.sop_files import load_library
 from helpdesk_tui.store import migrate
 from helpdesk_tui.store.models import Ticket
 from helpdesk_tui.text import sanitize_line
@@ -92,8 +99,14 @@ def demo(
     cli = state(ctx)
     store = cli.store(check=False)
     path = store.sqlite_path
+    folder = library_dir(cli.settings)
+    refuse_foreign_sqlite(store)  # before anything opens (and so changes) the file
+    sops = 0
     if (path is not None and not path.exists()) or migrate.current_revision(store) is None:
-        initialise_desk(store, rbac.os_login(), rbac.os_full_name(), cli.settings.timezone)
+        who = current_identity()
+        sops = initialise_desk(
+            store, who.login, who.name, cli.settings.timezone, sops=lambda: load_library(folder)
+        ).sops_loaded
     actor = _acting(cli)
     actor.require("demo.generate")
     with store.read() as session:
@@ -105,8 +118,15 @@ def demo(
     with _bar(is_terminal() and not as_json, "tickets", tickets) as bar:
         progress = None if bar is None else (lambda done: bar("tickets", done, tickets))
         summary = generate_demo(store, tickets=tickets, seed=seed, progress=progress, actor=actor)
+    more_sops, articles = store.run_write(
+        lambda session: (
+            load_library_if_empty(session, actor, lambda: load_library(folder)),
+            load_demo_articles(session, actor),
+        )
+    )
+    sops += more_sops
     if as_json:
-        print_json(summary.to_dict())
+        print_json(summary.to_dict() | {"sops_loaded": sops, "kb_articles_loaded": articles})
         return
     rate = summary.tickets / summary.seconds if summary.seconds else 0.0
     echo(
@@ -114,6 +134,8 @@ def demo(
         f"{summary.agents} agents, {summary.interactions:,} log entries in "
         f"{summary.seconds:.1f} s ({rate:,.0f} tickets/s)"
     )
+    if sops or articles:
+        echo(f"loaded {sops} SOPs and {articles} published knowledge articles")
 
 
 def _mapping(values: list[str]) -> dict[str, str]:

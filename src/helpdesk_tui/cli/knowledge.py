@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
+from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services import kb, kb_files, sop
 from helpdesk_tui.services.context import Actor
@@ -37,9 +38,12 @@ def register(app: typer.Typer) -> None:
 
 def sop_dir(ctx: typer.Context, given: Path | None) -> Path:
     """The SOP folder: --dir, else `[desk] sop_dir` in config, else the shipped library."""
-    if given is not None:
-        return given
-    configured = state(ctx).settings.raw.get("desk", {}).get("sop_dir")
+    return given if given is not None else library_dir(state(ctx).settings)
+
+
+def library_dir(settings: Settings) -> Path:
+    """The desk's SOP folder: `[desk] sop_dir` in config, else the shipped library."""
+    configured = settings.raw.get("desk", {}).get("sop_dir")
     return Path(configured).expanduser() if configured else shipped_sop_dir()
 
 
@@ -77,13 +81,14 @@ def sop_sync(ctx: typer.Context, directory: DirOpt = None, as_json: JsonOpt = Fa
 def sop_list(
     ctx: typer.Context,
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """List the SOPs (run `helpdesk sop sync` first)."""
+    """List the SOPs of the desk (`init` loads the library; `sop sync` after changes)."""
     rows = state(ctx).read(
         lambda session, actor: [v.to_dict() for v in sop.list_sops(session, category=category)]
     )
-    print_records(rows, ["id", "category", "title", "version"], "json" if as_json else "table")
+    print_records(rows, ["id", "category", "title", "version"], "json" if as_json else fmt)
 
 
 @sop_app.command("show")
@@ -200,7 +205,36 @@ def kb_show(
             one_line=True,
         )
     )
+    console.print(
+        f"feedback: {data['helpful']} helpful, {data['not_helpful']} not helpful; "
+        f"used as a solution: {data['uses']}"
+    )
     console.print(plain(data["body"]))
+
+
+#: `kb feedback` verdicts and what they store (helpful = True).
+FEEDBACK = {"helpful": True, "not-helpful": False}
+
+
+@kb_app.command("feedback")
+def kb_feedback(
+    ctx: typer.Context,
+    article_id: Annotated[int, typer.Argument(help="article id")],
+    verdict: Annotated[str, typer.Argument(metavar="helpful|not-helpful", help="your verdict")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark an article helpful or not helpful (one vote per agent; a new one replaces it)."""
+    if verdict not in FEEDBACK:
+        raise UsageError(f"unknown verdict {verdict!r}; valid: {', '.join(FEEDBACK)}")
+    data = state(ctx).write(
+        lambda session, actor: kb.article_dict(
+            kb.vote(session, actor, article_id, FEEDBACK[verdict])
+        )
+    )
+    if as_json:
+        print_json({key: data[key] for key in ("id", "title", "helpful", "not_helpful")})
+        return
+    echo(f"article #{article_id}: {data['helpful']} helpful, {data['not_helpful']} not helpful")
 
 
 @kb_app.command("publish")

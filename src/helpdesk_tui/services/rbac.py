@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, invalid_choice
+from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, UsageError, invalid_choice
+from helpdesk_tui.services.agent_rules import (
+    active_admin_count,
+    check_admin_remains,
+    validate_agent_name,
+    validate_login,
+)
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.identity import os_full_name as os_full_name
@@ -171,10 +177,15 @@ def resolve_actor(session: Session, login: str, as_login: str | None = None) -> 
     non-admin asks to act as someone else.
     """
     agent = session.scalars(sa.select(Agent).where(col(Agent.login) == login)).first()
-    if agent is None or not agent.active:
+    if agent is None:
         raise PermissionDenied(
             f"{login} is not an agent of this desk; an admin can add you with "
             f"`helpdesk user add {login}`"
+        )
+    if not agent.active:
+        raise PermissionDenied(
+            f"{login} is disabled on this desk; an admin can enable you again with "
+            f"`helpdesk user enable {login}`"
         )
     real = actor_for(session, agent)
     if as_login is None or as_login == login:
@@ -185,6 +196,8 @@ def resolve_actor(session: Session, login: str, as_login: str | None = None) -> 
         target = _agent_by_login(session, as_login)
     except NotFound:
         raise NotFound(f"no agent with login {as_login!r} to act as") from None
+    if not target.active:
+        raise PermissionDenied(f"{as_login} is disabled; nobody can act as them")
     return actor_for(session, target, real=agent)
 
 
@@ -198,8 +211,13 @@ def add_agent(
     groups: Sequence[str] = (),
     email: str | None = None,
 ) -> Agent:
-    """Register an agent with roles and group memberships (permission `agent.manage`)."""
+    """Register an agent with roles and group memberships (permission `agent.manage`).
+
+    The login must be a valid OS login (`agent_rules.validate_login`; exit 2 otherwise).
+    """
     actor.require("agent.manage")
+    validate_login(login)
+    name = validate_agent_name(name)
     if (
         session.scalars(sa.select(col(Agent.id)).where(col(Agent.login) == login)).first()
         is not None
@@ -222,12 +240,95 @@ def add_agent(
 
 
 def set_agent_roles(session: Session, actor: Actor, login: str, roles: Sequence[str]) -> Agent:
-    """Replace an agent's roles (permission `agent.manage`)."""
+    """Replace an agent's roles (permission `agent.manage`; keeps an active admin)."""
     actor.require("agent.manage")
     agent = _agent_by_login(session, login)
+    before = active_admin_count(session, lock=True)
     _set_roles(session, agent, roles)
+    check_admin_remains(session, before, login)
     record_audit(session, actor, "agent.roles", "agent", agent.id, {"roles": list(roles)})
     return agent
+
+
+def grant_roles(session: Session, actor: Actor, login: str, roles: Sequence[str]) -> list[str]:
+    """Give an agent more roles (permission `agent.manage`); returns all their roles."""
+    actor.require("agent.manage")
+    agent = _agent_by_login(session, login)
+    current = agent_role_names(session, login)
+    wanted = [*current, *(r for r in roles if r not in current)]
+    if wanted != current:
+        _set_roles(session, agent, wanted)
+        added = [r for r in wanted if r not in current]
+        record_audit(session, actor, "agent.grant", "agent", agent.id, {"roles": added})
+    return sorted(wanted)
+
+
+def revoke_roles(session: Session, actor: Actor, login: str, roles: Sequence[str]) -> list[str]:
+    """Take roles from an agent (permission `agent.manage`); returns the roles left.
+
+    Taking the admin role from the last active admin is refused (Conflict, exit 4); so is
+    a role the agent does not have (exit 2, nothing changes).
+    """
+    actor.require("agent.manage")
+    agent = _agent_by_login(session, login)
+    current = agent_role_names(session, login)
+    missing = [r for r in roles if r not in current]
+    if missing:
+        held = ", ".join(current) or "none"
+        raise UsageError(f"{login} does not have the role {missing[0]!r} (roles: {held})")
+    before = active_admin_count(session, lock=True)
+    left = [r for r in current if r not in roles]
+    _set_roles(session, agent, left)
+    check_admin_remains(session, before, login)
+    record_audit(session, actor, "agent.revoke", "agent", agent.id, {"roles": list(roles)})
+    return left
+
+
+def set_agent_active(session: Session, actor: Actor, login: str, active: bool) -> Agent:
+    """Disable an agent (a leaver: kept in the history, can no longer act) or enable them
+    again (permission `agent.manage`). Disabling the last active admin is refused."""
+    actor.require("agent.manage")
+    agent = _agent_by_login(session, login)
+    if agent.active == active:
+        return agent
+    before = active_admin_count(session, lock=True)
+    agent.active = active
+    check_admin_remains(session, before, login)
+    action = "agent.enable" if active else "agent.disable"
+    record_audit(session, actor, action, "agent", agent.id, {"login": login})
+    return agent
+
+
+def agent_role_names(session: Session, login: str) -> list[str]:
+    """The names of an agent's roles, sorted (NotFound for an unknown login)."""
+    agent = _agent_by_login(session, login)
+    return list(
+        session.scalars(
+            sa.select(col(Role.name))
+            .join(AgentRole, col(AgentRole.role_id) == col(Role.id))
+            .where(col(AgentRole.agent_id) == agent.id)
+            .order_by(col(Role.name))
+        )
+    )
+
+
+def role_catalogue(session: Session) -> list[dict[str, str]]:
+    """Every role of the desk with its description and permissions (`user roles`)."""
+    perms: dict[int, list[str]] = {}
+    for role_id, perm in session.execute(
+        sa.select(col(RolePermission.role_id), col(Permission.name)).join(
+            Permission, col(Permission.id) == col(RolePermission.permission_id)
+        )
+    ):
+        perms.setdefault(role_id, []).append(perm)
+    return [
+        {
+            "role": role.name,
+            "description": role.description,
+            "permissions": ",".join(sorted(perms.get(pk(role), []))),
+        }
+        for role in session.scalars(sa.select(Role).order_by(col(Role.name)))
+    ]
 
 
 def _set_roles(session: Session, agent: Agent, roles: Iterable[str]) -> None:

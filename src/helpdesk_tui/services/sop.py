@@ -9,6 +9,7 @@ agent, and a successful run stores "resolved by SOP X" on the ticket.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,8 +100,15 @@ def sync_sops(
     A library with any broken file is refused whole (run `helpdesk sop lint`).
     """
     actor.require("sop.manage")
+    return sync_library(session, actor, load_library(directory), now=now)
+
+
+def sync_library(
+    session: Session, actor: Actor, sops: Sequence[Sop], *, now: datetime | None = None
+) -> SyncReport:
+    """Index already loaded SOPs (`load_library`): add new, update changed, retire vanished."""
+    actor.require("sop.manage")
     now = now or utcnow()
-    sops = load_library(directory)
     existing = {row.id: row for row in session.scalars(sa.select(SopEntry))}
     added, updated = [], []
     unchanged = 0
