@@ -1,8 +1,9 @@
-"""Health checks for `helpdesk doctor`: database, WAL, permissions and file modes, the
-database password, keyring, terminal."""
+"""Health checks for `helpdesk doctor`: database, WAL, permissions and file modes, who
+else can write the desk, identity, the database password, keyring, terminal."""
 
 from __future__ import annotations
 
+import grp
 import os
 import shutil
 import stat
@@ -13,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from helpdesk_tui.config import Settings
+from helpdesk_tui.services.identity import current_identity
 from helpdesk_tui.store import migrate
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.files import mode_of
@@ -54,18 +56,89 @@ def check_database(store: Store) -> list[Check]:
             "wal", "ok" if mode == "wal" else "fail", f"journal_mode={mode}, busy_timeout={busy} ms"
         )
     )
-    mode_bits = stat.S_IMODE(path.stat().st_mode)
-    if mode_bits & stat.S_IWOTH or mode_bits & stat.S_IROTH:
-        checks.append(
-            Check(
-                "permissions", "warn", f"{path} is readable by others ({oct(mode_bits)}); chmod 600"
-            )
-        )
-    elif not os.access(path, os.W_OK):
+    if not os.access(path, os.W_OK):
         checks.append(Check("permissions", "fail", f"{path} is not writable by this account"))
-    else:
-        checks.append(Check("permissions", "ok", f"{path} mode {oct(mode_bits)}"))
     return checks
+
+
+def check_write_access(store: Store) -> list[Check]:
+    """Who besides the owner can change the database or its folder (one line each).
+
+    Roles live in the database: whoever can write the file (or replace it and plant its
+    -wal file, through its folder) can make themselves admin with `sqlite3`, whatever the
+    program checks. Group-writable is a warning, writable by everyone a failure; a sticky
+    folder (/tmp) counts too, since others can still create the -wal file first.
+    """
+    path = store.sqlite_path
+    if path is None or mode_of(path) is None:
+        return []
+    checks: list[Check] = []
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        problem = _writable_by_others(file, folder=False)
+        if problem:
+            checks.append(problem)
+            break  # SQLite gives -wal and -shm the database's mode: one line says it
+    folder = _writable_by_others(path.parent, folder=True)
+    if folder:
+        checks.append(folder)
+    return checks
+
+
+#: Where the README explains the shared-desk setup that replaces shared write access.
+_SETUP_HINT = "give agents the desk through the service account (README: Shared desk)"
+
+
+def _writable_by_others(path: Path, *, folder: bool) -> Check | None:
+    """A warn (group) or fail (everyone) line when others may write `path`, else None."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None  # -wal/-shm/-journal exist only while the desk is in use
+    mode = stat.S_IMODE(info.st_mode)
+    what = f"the folder {path}" if folder else str(path)
+    harm = (
+        "they can replace the database or plant its -wal file"
+        if folder
+        else "they can edit roles with sqlite3 and make themselves admin"
+    )
+    fix = "chmod 700" if folder else "chmod 600"
+    if mode & stat.S_IWOTH:
+        return Check(
+            "write access",
+            "fail",
+            f"{what} is writable by every user ({mode:04o}): {harm}; {fix} it",
+        )
+    if mode & stat.S_IWGRP:
+        return Check(
+            "write access",
+            "warn",
+            f"{what} is writable by group {_group_name(info.st_gid)} ({mode:04o}): {harm}; "
+            f"{fix} it and {_SETUP_HINT}",
+        )
+    return None
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def check_identity() -> Check:
+    """Who the desk takes us for, and why a `SUDO_USER` was not believed."""
+    who = current_identity()
+    if who.via == "sudo":
+        return Check(
+            "identity", "ok", f"{who.login} through sudo (service account {who.os_account})"
+        )
+    if who.ignored:
+        return Check(
+            "identity",
+            "warn",
+            f"{who.login}; SUDO_USER is ignored: {who.ignored} (README: Shared desk)",
+        )
+    return Check("identity", "ok", f"{who.login} (the OS account)")
 
 
 def check_keyring(secrets_dir: Path | None = None) -> Check:
@@ -137,7 +210,12 @@ def run_checks(
     store: Store, settings: Settings | None = None, db_option: str | None = None
 ) -> list[Check]:
     """All checks, in the order they are shown (`db_option`: the `--db` value, if any)."""
-    checks: list[Check | None] = [*check_database(store), check_file_modes(store)]
+    checks: list[Check | None] = [
+        *check_database(store),
+        check_file_modes(store),
+        *check_write_access(store),
+        check_identity(),
+    ]
     if settings is not None:
         checks.append(check_db_password(settings, db_option))
     checks.append(check_keyring(settings.config_dir / "secrets" if settings else None))
