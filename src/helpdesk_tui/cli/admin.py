@@ -281,6 +281,8 @@ def user_list(
         ]
 
     records = state(ctx).read(work)
+    if not as_json and fmt != "json":
+        records = [r | {"active": "yes" if r["active"] else "no"} for r in records]
     print_records(
         records,
         ["login", "name", "roles", "groups", "presence", "active"],
