@@ -74,6 +74,22 @@ def test_a_name_with_control_characters_is_refused(desk: Desk) -> None:
         desk.store.run_write(lambda s: rbac.add_agent(s, desk.admin, "eve", "Eve\x1b[2J"))
 
 
+@pytest.mark.parametrize("email", ["jane", "a@b", "two words@corp.example", "x\u202e@corp.example"])
+def test_a_bad_email_is_refused(desk: Desk, email: str) -> None:
+    with pytest.raises(UsageError, match="not an e-mail address"):
+        desk.store.run_write(lambda s: rbac.add_agent(s, desk.admin, "eve", "Eve", email=email))
+
+
+def test_a_good_email_is_kept(desk: Desk) -> None:
+    desk.store.run_write(
+        lambda s: rbac.add_agent(s, desk.admin, "eve", "Eve", email=" eve@corp.example ")
+    )
+    with desk.store.read() as session:
+        assert session.scalar(sa.select(col(Agent.email)).where(col(Agent.login) == "eve")) == (
+            "eve@corp.example"
+        )
+
+
 # --- the last active admin ---------------------------------------------------------------
 
 

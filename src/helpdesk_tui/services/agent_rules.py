@@ -26,6 +26,7 @@ __all__ = [
     "active_admin_count",
     "check_admin_remains",
     "validate_agent_name",
+    "validate_email",
     "validate_login",
 ]
 
@@ -35,6 +36,12 @@ ADMIN_ROLE: Final = "admin"
 LOGIN_MAX: Final = 64
 #: Longest full name (the column's length).
 NAME_MAX: Final = 120
+#: Longest e-mail address (RFC 5321's limit, the column's length).
+EMAIL_MAX: Final = 254
+#: local@domain.tld without blanks, control or bidi characters (the mail server checks
+#: the rest).
+_ADDR_CHAR: Final = r"[^\s@\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_EMAIL: Final = re.compile(rf"{_ADDR_CHAR}+@{_ADDR_CHAR}+\.{_ADDR_CHAR}+")
 #: An OS login: letters, digits and `_`, then also `.`, `-` and `@` (directory accounts such
 #: as `j.smith` or `alice@corp.example`), at most one trailing `$` (Samba machine accounts).
 _LOGIN: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*\$?")
@@ -61,6 +68,16 @@ def validate_agent_name(name: str) -> str:
     if len(cleaned) > NAME_MAX:
         raise UsageError(f"a name has at most {NAME_MAX} characters")
     return cleaned
+
+
+def validate_email(email: str | None) -> str | None:
+    """An agent's e-mail address (None or blank: none), or UsageError when it is no address."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip()
+    if len(email) > EMAIL_MAX or _EMAIL.fullmatch(email) is None:
+        raise UsageError(f"not an e-mail address: {email!a}")
+    return email
 
 
 def active_admin_count(session: Session, *, lock: bool = False) -> int:

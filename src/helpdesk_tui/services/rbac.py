@@ -15,6 +15,7 @@ from helpdesk_tui.services.agent_rules import (
     active_admin_count,
     check_admin_remains,
     validate_agent_name,
+    validate_email,
     validate_login,
 )
 from helpdesk_tui.services.audit import record_audit
@@ -218,6 +219,7 @@ def add_agent(
     actor.require("agent.manage")
     validate_login(login)
     name = validate_agent_name(name)
+    email = validate_email(email)
     if (
         session.scalars(sa.select(col(Agent.id)).where(col(Agent.login) == login)).first()
         is not None
