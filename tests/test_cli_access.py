@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import pwd
 import sqlite3
 from pathlib import Path
@@ -165,6 +166,16 @@ def test_init_and_demo_refuse_another_programs_database(tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()
     assert run(str(empty), "init")[0] == 0
+
+
+def test_init_refuses_what_is_not_a_file(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    fifo = tmp_path / "fifo.db"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    for target in (folder, fifo):
+        code, _, err = run(str(target), "init")
+        assert code == 1 and "is not a file" in one_line(err)
 
 
 # --- SOPs, knowledge feedback ------------------------------------------------------------

@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Final, TypeVar
 
 import sqlalchemy as sa
@@ -195,14 +196,31 @@ def refuse_foreign_sqlite(store: Store) -> None:
     this first look uses the standard library, which only reads.
     """
     path = store.sqlite_path
-    if path is None or not path.exists():
-        return
+    if path is None or "uri" in store.url.query:
+        return  # no file, or a `file:` URI whose options SQLite itself applies
+    try:
+        found = _look_into(path)
+    except OSError as exc:
+        raise HelpdeskError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise HelpdeskError(f"cannot read {path}: {exc}") from None
+    if found is not None and _classify(*found) is DatabaseKind.FOREIGN:
+        raise _foreign(str(path), found[0])
+
+
+def _look_into(path: Path) -> tuple[set[str], object, object] | None:
+    """(tables, schema revision, number of agents) of an SQLite file; None if it is new.
+
+    Raises HelpdeskError for something that is not an SQLite file at all.
+    """
+    if not path.exists():
+        return None
     if not path.is_file():
         raise HelpdeskError(f"{path} is not a file; refusing to create a desk there")
     with path.open("rb") as handle:
         header = handle.read(16)
     if not header:
-        return  # an empty file is a new SQLite database
+        return None  # an empty file is a new SQLite database
     if header != b"SQLite format 3\x00":
         raise HelpdeskError(f"{path} is not an SQLite database; refusing to touch it")
     conn = sqlite3.connect(path, timeout=10)
@@ -217,12 +235,9 @@ def refuse_foreign_sqlite(store: Store) -> None:
             revision = row[0] if row else None
         if "agent" in tables:
             agents = conn.execute("SELECT COUNT(*) FROM agent").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise HelpdeskError(f"cannot read {path}: {exc}") from None
     finally:
         conn.close()
-    if _classify(tables, revision, agents) is DatabaseKind.FOREIGN:
-        raise _foreign(str(path), tables)
+    return tables, revision, agents
 
 
 # --- internals ---------------------------------------------------------------------------
