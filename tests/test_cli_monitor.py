@@ -44,8 +44,9 @@ def ready(db: str) -> str:
     assert code == 0, err
     for title in ("Core switch down", "Mail relay rejects everything"):
         code, _, err = run(
-            db, "ticket", "new", "-t", title, "--channel", "email", "--priority", "critical"
-        )
+            db, "ticket", "new", "-t", title, "--channel", "email", "--priority", "critical",
+            "--reason", "the whole site depends on it",
+        )  # fmt: skip
         assert code == 0, err
     return db
 

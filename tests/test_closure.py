@@ -134,7 +134,7 @@ def test_an_auto_closed_ticket_reopens_within_the_window(desk: Desk) -> None:
     tid = new(desk)
     resolve(desk, desk.admin, tid)
     desk.store.run_write(lambda s: close_unconfirmed(s, MONDAY_10 + timedelta(days=5), 5))
-    status(desk, desk.admin, tid, "in_progress", MONDAY_10 + timedelta(days=6))
+    status(desk, desk.admin, tid, "in_progress", MONDAY_10 + timedelta(days=6), note="again")
     t = get(desk, tid)
     assert t.status == "in_progress" and t.closed_at is None and t.confirmation_channel is None
 
@@ -165,7 +165,7 @@ def test_fcr_is_lost_by_callbacks_waiting_escalation_reopen_or_cancel(desk: Desk
     status(desk, desk.admin, cancelled, "cancelled")
     for tid in (two_calls, waited, escalated, reopened):
         resolve(desk, desk.admin, tid)
-    status(desk, desk.admin, reopened, "in_progress")
+    status(desk, desk.admin, reopened, "in_progress", note="toner empty again")
     resolve(desk, desk.admin, reopened)
     for tid in (open_, two_calls, waited, escalated, reopened, cancelled):
         assert not fcr(desk, tid), tid
@@ -228,7 +228,7 @@ def test_cli_autoclose_and_reopen_use_the_config(db: str) -> None:
     with time_machine.travel(timedelta(days=2, minutes=1)):
         code, out, _ = cli(db, "ticket", "autoclose")
         assert code == 0 and out.strip() == "2 ticket(s) closed after 2 days without reply"
-        assert cli(db, "ticket", "status", "1", "in_progress")[0] == 0
+        assert cli(db, "ticket", "status", "1", "in_progress", "-m", "still jammed")[0] == 0
     with time_machine.travel(timedelta(days=3, minutes=2)):
         code, _, err = cli(db, "ticket", "status", "2", "in_progress")
         assert code == 4 and "record a new ticket referencing #2" in err

@@ -171,7 +171,9 @@ def test_report_triage_agreement_and_overrides(desk: Desk) -> None:
         tid = int(ticket.id or 0)
         if final:
             desk.store.run_write(
-                lambda s, i=tid, c=final: workflow.update_ticket(s, alice, i, {"category": c})
+                lambda s, i=tid, c=final: workflow.update_ticket(
+                    s, alice, i, {"category": c}, reason="the dock, not the VPN"
+                )
             )
         desk.store.run_write(
             lambda s, i=tid: workflow.change_status(

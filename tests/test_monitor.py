@@ -41,7 +41,13 @@ def new_ticket(
 ) -> int:
     """A ticket; e-mail tickets start without a first response, phone ones with one."""
     data = NewTicket(
-        title=title, channel=channel, priority=priority, category=category, group=group
+        title=title,
+        channel=channel,
+        priority=priority,
+        category=category,
+        group=group,
+        priority_reason="as the scenario needs",
+        category_reason="as the scenario needs",
     )
     ticket = desk.store.run_write(lambda s: create_ticket(s, desk.admin, data, rules=RULES, now=at))
     assert ticket.id is not None

@@ -36,7 +36,9 @@ def closed_ticket(
     title: str = "VPN drops",
 ) -> int:
     """A ticket closed at `at` (status set directly: closure rules are part 4's business)."""
-    data = NewTicket(title=title, requester=requester, category=category)
+    data = NewTicket(
+        title=title, requester=requester, category=category, category_reason="as recorded"
+    )
     created = at - timedelta(hours=3)
 
     def work(session: Any) -> int:

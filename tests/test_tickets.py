@@ -83,7 +83,7 @@ def test_whole_site_outage_is_high_impact(desk: Desk) -> None:
 
 
 def test_category_override_is_logged(desk: Desk) -> None:
-    tid = new(desk, category="other")
+    tid = new(desk, category="other", category_reason="the caller asked about a form")
     assert get(desk, tid).category == "other"
     assert log_kinds(desk, tid) == ["created", "category"]
 
@@ -178,7 +178,9 @@ def test_closed_reopens_only_within_the_window(desk: Desk) -> None:
     late = MONDAY_10 + timedelta(days=11)
     with pytest.raises(Conflict, match=f"record a new ticket referencing #{tid}"):
         desk.store.run_write(
-            lambda s: workflow.change_status(s, desk.admin, tid, "in_progress", now=late)
+            lambda s: workflow.change_status(
+                s, desk.admin, tid, "in_progress", note="broken again", now=late
+            )
         )
     assert get(desk, tid).status == "closed"
 
@@ -299,6 +301,7 @@ def test_update_logs_each_field_and_audits(desk: Desk) -> None:
             desk.admin,
             tid,
             {"error_codes": "0x80070005", "tried": "restart", "category": "software"},
+            reason="the VPN client crashes, not the network",
         )
     )
     kinds = log_kinds(desk, tid)

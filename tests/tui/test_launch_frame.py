@@ -65,7 +65,9 @@ async def test_first_page_shows_before_the_desk_loads_then_the_desk_takes_over(
             assert not made
             # Meanwhile a ticket lands: the desk's first answer must show it.
             admin = DeskService(seeded, rbac.os_login(), clock=lambda: NOW)
-            new = admin.create_ticket(NewTicket(title="Arrived while loading", priority="critical"))
+            new = admin.create_ticket(
+                NewTicket(title="Arrived while loading", priority="critical", priority_reason="VIP")
+            )
             admin.close()
             await pilot.press("j")  # the cursor moves on the launch frame already
             table = app.screen.query_one(QueueTable)

@@ -200,15 +200,13 @@ def autoclose(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Close resolved tickets whose requester did not reply in N days (for cron)."""
+    """Close resolved tickets whose requester did not reply in N days (supervisors; cron)."""
     if days is None:
         days = closure.ClosureConfig.from_raw(state(ctx).settings.raw).auto_close_days
 
-    def work(session: Session, actor: Actor) -> list[int]:
-        actor.require("ticket.status")
-        return closure.close_unconfirmed(session, utcnow(), days, actor=actor)
-
-    closed = state(ctx).write(work)
+    closed = state(ctx).write(
+        lambda session, actor: closure.close_unconfirmed(session, utcnow(), days, actor=actor)
+    )
     if as_json:
         print_json({"closed": closed, "days": days})
     else:

@@ -62,7 +62,12 @@ def new(
     kind: Annotated[str, typer.Option(help="incident or service_request")] = "incident",
     category: Annotated[str | None, typer.Option(help="default: triage's suggestion")] = None,
     priority: Annotated[str | None, typer.Option(help="default: impact x urgency")] = None,
-    reason: Annotated[str, typer.Option(help="why the priority is overridden")] = "",
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="why --category or --priority differs from the suggestion (required then)"
+        ),
+    ] = "",
     impact_scope: Annotated[
         str, typer.Option(help="one_user, team, department, site, organisation")
     ] = "one_user",
@@ -84,6 +89,7 @@ def new(
         category=category,
         priority=priority,
         priority_reason=reason,
+        category_reason=reason,
         impact_scope=impact_scope,
         affected_users=affected_users,
         affected_system=system,
@@ -216,7 +222,10 @@ def update(
     requester: Annotated[str | None, typer.Option(help="name, e-mail, phone or #id")] = None,
     assignee: Annotated[str | None, typer.Option(help="agent login ('-' to unassign)")] = None,
     group: Annotated[str | None, typer.Option(help="support group ('-' for none)")] = None,
-    reason: Annotated[str, typer.Option(help="why (required for a priority override)")] = "",
+    reason: Annotated[
+        str,
+        typer.Option(help="why; required to override the suggested category or the priority"),
+    ] = "",
     if_version: VersionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -279,9 +288,15 @@ def take(
     ticket_id: Annotated[int, typer.Argument(help="ticket id")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Take a ticket for yourself (exit 4 if someone else has it)."""
-    state(ctx).write(lambda session, actor: workflow.take_ticket(session, actor, ticket_id))
-    _done(ctx, ticket_id, as_json, f"ticket #{ticket_id} is yours")
+    """Take a ticket for yourself, or accept one escalated to your group.
+
+    Exit 4 if someone else has it, 3 if it is with a group you are not a member of.
+    """
+    status = state(ctx).write(
+        lambda session, actor: workflow.take_ticket(session, actor, ticket_id).status
+    )
+    accepted = "accepted: " if status == "escalated" else ""
+    _done(ctx, ticket_id, as_json, f"ticket #{ticket_id} {accepted}is yours")
 
 
 @app.command("status")
@@ -290,7 +305,10 @@ def status_(
     ticket_id: Annotated[int, typer.Argument(help="ticket id")],
     status: Annotated[str, typer.Argument(help="new status")],
     note_text: Annotated[
-        str, typer.Option("--note", "-m", help="note; the resolution summary when resolving")
+        str,
+        typer.Option(
+            "--note", "-m", help="note; the resolution summary when resolving, why when reopening"
+        ),
     ] = "",
     code: Annotated[
         str | None,
@@ -301,7 +319,11 @@ def status_(
     if_version: VersionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move a ticket to another status (resolved needs --code and --note with the resolution)."""
+    """Move a ticket to another status.
+
+    Resolving needs --code and --note (the resolution); reopening (in_progress from
+    resolved or closed) needs --note (why).
+    """
     from helpdesk_tui.services.closure import ClosureConfig
 
     reopen_days = ClosureConfig.from_raw(state(ctx).settings.raw).reopen_days

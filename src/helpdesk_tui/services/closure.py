@@ -26,6 +26,8 @@ from sqlmodel import col
 from helpdesk_tui.errors import Conflict, UsageError, invalid_choice
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import SYSTEM, Actor
+from helpdesk_tui.services.ticket_access import Move
+from helpdesk_tui.services.ticket_access import require as require_may
 from helpdesk_tui.services.tickets import lock_ticket, log, touch
 from helpdesk_tui.store.models import Agent, Ticket
 from helpdesk_tui.store.types import utcnow
@@ -101,14 +103,19 @@ def mark_resolved(ticket: Ticket, actor: Actor, code: str, summary: str, now: da
     ticket.previous_assignee_id = ticket.assignee_id or actor.agent_id
 
 
-def reopen(session: Session, ticket: Ticket, now: datetime, reopen_days: int) -> None:
-    """Reopen a resolved or closed ticket within the window, back to its previous assignee."""
+def check_reopen_window(ticket: Ticket, now: datetime, reopen_days: int) -> None:
+    """Raise Conflict when the ticket was resolved more than `reopen_days` ago."""
     resolved = ticket.resolved_at or ticket.closed_at or now
     if now - resolved > timedelta(days=reopen_days):
         raise Conflict(
             f"ticket #{ticket.id} was resolved more than {reopen_days} days ago and can no "
             f"longer be reopened; record a new ticket referencing #{ticket.id}"
         )
+
+
+def reopen(session: Session, ticket: Ticket, now: datetime, reopen_days: int) -> None:
+    """Reopen a resolved or closed ticket within the window, back to its previous assignee."""
+    check_reopen_window(ticket, now, reopen_days)
     ticket.reopen_count += 1
     ticket.resolved_at = ticket.closed_at = ticket.confirmed_at = None
     ticket.confirmation_channel = ticket.resolution_code = None
@@ -130,7 +137,11 @@ def confirm_resolution(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Record the requester's confirmation (phone, mail or chat) and close the ticket."""
+    """Record the requester's confirmation (phone, mail or chat) and close the ticket.
+
+    First line confirms (it verifies closure with the requester, also for the tickets it
+    escalated), and so do the agents who worked the ticket, its group and supervisors.
+    """
     actor.require("ticket.status")
     if via not in CONFIRM_CHANNELS:
         raise invalid_choice("confirmation channel", via, CONFIRM_CHANNELS)
@@ -140,6 +151,7 @@ def confirm_resolution(
         raise Conflict(
             f"ticket #{ticket_id} is {ticket.status}; only resolved tickets await confirmation"
         )
+    require_may(session, actor, ticket, Move.CONFIRM, verb="confirm")
     ticket.status = "closed"
     ticket.closed_at = ticket.confirmed_at = now
     ticket.confirmation_channel = via
@@ -167,10 +179,13 @@ def close_unconfirmed(
 ) -> list[int]:
     """Close resolved tickets whose requester stayed silent `days` days (exactly N closes).
 
-    For the SLA watcher or a cron; returns the ids closed. Each close is a conditional
-    UPDATE, so a confirmation or reopen that lands meanwhile wins. At most `limit` per
-    call keeps the write transaction short; the next run takes the rest.
+    For the SLA watcher or a cron; returns the ids closed. A desk-wide action: it needs
+    `ticket.autoclose` (supervisors and admins; the watcher runs it as the system
+    account). Each close is a conditional UPDATE, so a confirmation or reopen that lands
+    meanwhile wins. At most `limit` per call keeps the write transaction short; the next
+    run takes the rest.
     """
+    actor.require("ticket.autoclose")
     if days < 1:
         raise UsageError("auto-close needs at least 1 day")
     cutoff = now - timedelta(days=days)

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from helpdesk_tui.errors import HelpdeskError
-from helpdesk_tui.services import closure, escalation, queue, rbac, views, workflow
+from helpdesk_tui.services import (
+    closure,
+    escalation,
+    queue,
+    rbac,
+    ticket_access,
+    views,
+    workflow,
+)
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk_knowledge import KnowledgeDesk
 from helpdesk_tui.services.desk_surveys import SurveyDesk
@@ -139,7 +147,7 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         return self._watcher.changed()
 
     def nearest_breach(self) -> NearestBreach | None:
-        """The soonest resolution due time among my and unassigned open tickets."""
+        """The soonest resolution due time among my open tickets and the Unassigned view's."""
         with self.store.read() as session:
             row = session.execute(
                 sa.select(col(Ticket.id), col(Ticket.resolve_due))
@@ -147,7 +155,7 @@ class DeskService(KnowledgeDesk, SurveyDesk):
                     col(Ticket.status).in_(("new", "in_progress", "escalated")),
                     sa.or_(
                         col(Ticket.assignee_id) == self.actor.agent_id,
-                        col(Ticket.assignee_id).is_(None),
+                        queue.first_line_unassigned(),
                     ),
                     col(Ticket.resolve_due).is_not(None),
                 )
@@ -164,6 +172,14 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         with self.store.read() as session:
             return views.ticket_detail(
                 session, self.actor, ticket_id, self.now(), self._sla_book(session)
+            )
+
+    def ticket_actions(self, ticket_id: int) -> dict[str, ticket_access.Decision]:
+        """What I may do with the ticket now, per screen action, with why not."""
+        reopen_days = self.closure.reopen_days
+        with self.store.read() as session:
+            return ticket_access.ticket_actions(
+                session, self.actor, ticket_id, now=self.now(), reopen_days=reopen_days
             )
 
     def create_ticket(self, data: NewTicket) -> int:

@@ -37,6 +37,8 @@ from helpdesk_tui.services.sla import (
     resume_clock,
     sla_status,
 )
+from helpdesk_tui.services.ticket_access import Move
+from helpdesk_tui.services.ticket_access import require as require_may
 from helpdesk_tui.services.tickets import lock_ticket, log, touch
 from helpdesk_tui.store.models import (
     Agent,
@@ -317,6 +319,7 @@ def escalate_ticket(
     # Re-escalating (L2 -> L3, or to a supervisor) is allowed from `escalated` too.
     if ticket.status != "escalated":
         check_transition(ticket.status, "escalated")
+    require_may(session, actor, ticket, Move.WORK, verb="escalate")
     if ticket.status == "waiting_customer":
         shift_ola_for_pause(session, ticket, now)
         resume_clock(ticket, SlaBook.load(session).terms(ticket.priority), now)
@@ -401,6 +404,8 @@ def ask_information(
     ticket = lock_ticket(session, ticket_id)
     if ticket.status not in ("new", "in_progress", "waiting_customer", "escalated"):
         raise Conflict(f"ticket #{ticket_id} is {ticket.status}; ask on open tickets only")
+    if whom == "requester":  # it puts the ticket on hold: a move of whoever works it
+        require_may(session, actor, ticket, Move.WORK, verb="ask the requester about")
     if whom == "l1":
         escalator = _escalating_agent(session, ticket_id)
         login = session.get(Agent, escalator).login if escalator else "first line"  # type: ignore[union-attr]
@@ -453,6 +458,7 @@ def hand_back(
         raise Conflict(f"ticket #{ticket_id} is not with an L2/L3 group; nothing to hand back")
     if ticket.status not in ("escalated", "waiting_customer", "in_progress"):
         raise Conflict(f"ticket #{ticket_id} is {ticket.status}; only open tickets go back")
+    require_may(session, actor, ticket, Move.WORK, verb="hand back")
     agent_id = _escalating_agent(session, ticket_id)
     if agent_id is not None and not session.scalar(
         sa.select(col(Agent.active)).where(col(Agent.id) == agent_id)

@@ -19,7 +19,7 @@ from helpdesk_tui.services.queue_types import PAGE_SIZE, VIEWS, PageKey, QueuePa
 from helpdesk_tui.services.rows import rows_to_ticket_rows
 from helpdesk_tui.services.sla import SlaBook
 from helpdesk_tui.services.views import list_select
-from helpdesk_tui.store.models import Ticket
+from helpdesk_tui.store.models import SupportGroup, Ticket
 from helpdesk_tui.store.schema import OPEN_PREDICATE
 from helpdesk_tui.store.search import matching_ticket_ids
 
@@ -32,10 +32,27 @@ __all__ = [
     "QueueQuery",
     "count",
     "fetch_page",
+    "first_line_unassigned",
     "view_counts",
 ]
 
 OPEN_WHERE: Final = sa.text("ticket." + OPEN_PREDICATE)  # open = not resolved, closed, cancelled
+
+
+def first_line_unassigned() -> sa.ColumnElement[bool]:
+    """Unassigned first-line work: no agent, and no L2/L3 group holding it.
+
+    The Unassigned view is what a first-line agent may take; a ticket escalated to an L2/L3
+    group waits in that group's view (`group`) and in `escalated` instead.
+    """
+    resolver_groups = sa.select(col(SupportGroup.id)).where(col(SupportGroup.tier) >= 2)
+    return sa.and_(
+        col(Ticket.assignee_id).is_(None),
+        sa.or_(
+            col(Ticket.group_id).is_(None),
+            col(Ticket.group_id).not_in(resolver_groups.scalar_subquery()),
+        ),
+    )
 
 
 def _closed_view(query: QueueQuery) -> bool:
@@ -72,7 +89,7 @@ def _filtered(
     if view == "mine":
         select = select.where(col(Ticket.assignee_id) == actor.agent_id)
     elif view == "unassigned":
-        select = select.where(col(Ticket.assignee_id).is_(None))
+        select = select.where(first_line_unassigned())
     elif view == "group":
         select = select.where(col(Ticket.group_id).in_(actor.group_ids or (-1,)))
     if query.category is not None:

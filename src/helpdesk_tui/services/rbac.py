@@ -46,10 +46,16 @@ PERMISSIONS: Final[dict[str, str]] = {
     "ticket.priority.override": "override the priority the matrix gives",
     "ticket.escalate": "escalate tickets to L2/L3 or a supervisor",
     "ticket.cancel": "cancel tickets",
+    "ticket.supervise": (
+        "work any ticket: accept escalations to any group; move, resolve, confirm and"
+        " reopen tickets assigned to others or with another group"
+    ),
+    "ticket.autoclose": "close resolved tickets whose requester never confirmed (ticket autoclose)",
     "ticket.import": "bulk-import tickets",
     "triage.run": "ask triage for suggestions",
     "triage.train": "train the learned category model",
     "report.view": "run supervisor reports",
+    "sla.watch": "run the SLA watcher (warnings, breaches, auto-escalation, auto-close)",
     "audit.view": "read the audit trail",
     "agent.manage": "add agents and change their roles and groups",
     "agent.impersonate": "act as another agent (--as)",
@@ -85,6 +91,9 @@ _ENGINEER: Final = [*_AGENT, "ticket.assign", "kb.publish", "sop.manage"]
 _SUPERVISOR: Final = [
     *_ENGINEER,
     "ticket.cancel",
+    "ticket.supervise",
+    "ticket.autoclose",
+    "sla.watch",
     "ticket.import",
     "triage.train",
     "report.view",

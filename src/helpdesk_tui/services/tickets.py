@@ -29,7 +29,12 @@ LIVE_CHANNELS = frozenset({"phone", "chat", "walk_in"})
 
 @dataclass
 class NewTicket:
-    """What an agent records at intake. Unset category/priority come from triage."""
+    """What an agent records at intake. Unset category/priority come from triage.
+
+    A category other than triage's suggestion, or a priority other than the impact x
+    urgency matrix's, is an override and needs its reason (`category_reason`,
+    `priority_reason`), as when it is changed later.
+    """
 
     title: str
     body: str = ""
@@ -39,6 +44,7 @@ class NewTicket:
     category: str | None = None
     priority: str | None = None
     priority_reason: str = ""
+    category_reason: str = ""
     urgency: str | None = None
     impact_scope: str = "one_user"
     affected_users: int = 1
@@ -169,6 +175,21 @@ def create_ticket(
     overridden = priority != matrix_priority
     if overridden:
         actor.require("ticket.priority.override")
+        if not data.priority_reason.strip():
+            raise UsageError(
+                f"priority {priority} overrides the matrix ({matrix_priority}); give a reason"
+                " (--reason)"
+            )
+    category_overridden = (
+        data.category is not None
+        and triage.category is not None
+        and data.category != triage.category
+    )
+    if category_overridden and not data.category_reason.strip():
+        raise UsageError(
+            f"category {data.category} overrides the suggested {triage.category}; give a reason"
+            " (--reason)"
+        )
 
     ticket = Ticket(
         kind=data.kind,
@@ -212,23 +233,24 @@ def create_ticket(
         now,
         handle_seconds=data.handle_seconds,
     )
-    if data.category is not None and triage.category and data.category != triage.category:
+    if category_overridden:
         log(
             session,
             actor,
             ticket.id,
             "category",
-            f"category {data.category} chosen over suggested {triage.category}",
+            f"category {data.category} chosen over suggested {triage.category}; reason: "
+            f"{data.category_reason.strip()}",
             now,
         )
     if overridden:
-        reason = data.priority_reason.strip() or "no reason given"
         log(
             session,
             actor,
             ticket.id,
             "priority",
-            f"priority overridden: {matrix_priority} -> {priority}; reason: {reason}",
+            f"priority overridden: {matrix_priority} -> {priority}; reason: "
+            f"{data.priority_reason.strip()}",
             now,
         )
     record_audit(

@@ -19,6 +19,7 @@ from helpdesk_tui.errors import Conflict, NotFound, UsageError
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.closure import (
     DEFAULT_REOPEN_DAYS,
+    check_reopen_window,
     check_resolution_code,
     mark_resolved,
     reopen,
@@ -30,6 +31,8 @@ from helpdesk_tui.services.lifecycle import check_transition, is_reopen, permiss
 from helpdesk_tui.services.priority import impact_for_scope, priority_for
 from helpdesk_tui.services.requesters import find_or_create_requester
 from helpdesk_tui.services.sla import SlaBook, pause_clock, resume_clock, start_clock
+from helpdesk_tui.services.ticket_access import Move, status_move
+from helpdesk_tui.services.ticket_access import require as require_may
 from helpdesk_tui.services.tickets import (
     active_categories,
     agent_id_by_login,
@@ -108,9 +111,17 @@ def add_interaction(
 def take_ticket(
     session: Session, actor: Actor, ticket_id: int, *, now: datetime | None = None
 ) -> Ticket:
-    """Take a ticket for oneself: an atomic conditional update, so two agents never both get it."""
+    """Take a ticket for oneself: an atomic conditional update, so two agents never both get it.
+
+    A ticket escalated to an L2/L3 group is accepted only by that group's members or a
+    supervisor (`ticket_access`); a first-line ticket by any agent.
+    """
     actor.require("ticket.take")
     now = now or utcnow()
+    # Locked, so the group the rule is checked against cannot change before the update.
+    found = lock_ticket(session, ticket_id)
+    if found.status in OPEN_STATUSES:
+        require_may(session, actor, found, Move.TAKE, verb="accept")
     result = session.execute(
         sa.update(Ticket)
         .where(
@@ -167,9 +178,11 @@ def change_status(
 ) -> Ticket:
     """Move a ticket through its lifecycle.
 
-    Resolving needs a summary (`note`) and a resolution `code` (closure.RESOLUTION_CODES).
-    Closing is not a status change: the requester confirms (`closure.confirm_resolution`)
-    or the ticket closes itself. Reopening works within `reopen_days` of the resolution.
+    Resolving needs a summary (`note`) and a resolution `code` (closure.RESOLUTION_CODES);
+    reopening needs a reason (`note`), in the CLI as in the TUI, and works within
+    `reopen_days` of the resolution. Who may make the move on this ticket is
+    `ticket_access`'s rule. Closing is not a status change: the requester confirms
+    (`closure.confirm_resolution`) or the ticket closes itself.
     `escalated` here only returns a ticket a resolver group asked the customer about;
     a new escalation goes through `escalate_ticket` with its handoff package.
     """
@@ -188,6 +201,12 @@ def change_status(
             f"escalate with `helpdesk ticket escalate {ticket_id} --to GROUP --reason TEXT`"
             " (it builds the handoff package)"
         )
+    move, verb = status_move(old, status)
+    require_may(session, actor, ticket, move, verb=verb)
+    if move is Move.REOPEN:
+        check_reopen_window(ticket, now, reopen_days)  # too late is said before "why?"
+        if not note.strip():
+            raise UsageError(f"reopening ticket #{ticket_id} needs a reason (--note)")
     if status == "resolved":
         if not note.strip():
             raise UsageError("resolving a ticket needs a resolution summary")
@@ -246,8 +265,10 @@ def update_ticket(
     """Change a ticket's facts, category, priority, requester, assignee or group.
 
     A priority other than the matrix's is an override: it needs `ticket.priority.override`
-    and its reason is logged. Changing impact scope or urgency re-derives the priority
-    unless it was overridden. Each changed field gets one log line.
+    and a reason. A category other than the one triage suggested at intake
+    (`suggested_category`) is an override too and needs a reason; both are logged.
+    Changing impact scope or urgency re-derives the priority unless it was overridden.
+    Each changed field gets one log line.
     """
     actor.require("ticket.update")
     now = now or utcnow()
@@ -283,10 +304,16 @@ def update_ticket(
             shown = "(changed)" if name == "body" else f"{before[name]} -> {value}"
             lines.append(("update", f"{name}: {shown}"))
     if "category" in changes and changes["category"] != ticket.category:
-        check_choice("category", changes["category"], active_categories(session))
+        new = changes["category"]
+        check_choice("category", new, active_categories(session))
+        if category_overrides(ticket.suggested_category, new) and not reason.strip():
+            raise UsageError(
+                f"category {new} overrides the suggested {ticket.suggested_category};"
+                " give a reason (--reason)"
+            )
         why = f"; reason: {reason.strip()}" if reason.strip() else ""
-        lines.append(("category", f"category: {ticket.category} -> {changes['category']}{why}"))
-        ticket.category = changes["category"]
+        lines.append(("category", f"category: {ticket.category} -> {new}{why}"))
+        ticket.category = new
     _apply_priority(session, actor, ticket, changes, reason, lines)
     if "requester" in changes:
         requester = find_or_create_requester(session, actor, str(changes["requester"]))
@@ -294,7 +321,7 @@ def update_ticket(
             ticket.requester_id = requester.id
             lines.append(("update", f"requester: {requester.name}"))
     if "assignee" in changes:
-        _assign(session, actor, ticket, changes["assignee"], lines)
+        _assign(session, actor, ticket, changes["assignee"], lines, now)
     if "group" in changes:
         gid = None
         if changes["group"] is not None:
@@ -306,6 +333,7 @@ def update_ticket(
                 check_choice("group", changes["group"], names)
         if gid != ticket.group_id:
             actor.require("ticket.assign")
+            require_may(session, actor, ticket, Move.WORK, verb="move to another group")
             ticket.group_id = gid
             lines.append(("assignment", f"group: {changes['group'] or 'none'}"))
     if not lines:
@@ -318,6 +346,14 @@ def update_ticket(
         detail["reason"] = reason
     record_audit(session, actor, "ticket.update", "ticket", ticket_id, detail, now=now)
     return ticket
+
+
+def category_overrides(suggested: str | None, chosen: str) -> bool:
+    """True when `chosen` overrides triage's suggestion (and so needs a reason).
+
+    Without a suggestion there is nothing to override. The TUI asks this before it asks why.
+    """
+    return suggested is not None and chosen != suggested
 
 
 def _apply_priority(
@@ -374,11 +410,24 @@ def _assign(
     ticket: Ticket,
     login: str | None,
     lines: list[tuple[str, str]],
+    now: datetime,
 ) -> None:
+    """Assign (or unassign) the ticket. Assigning it to oneself is taking it: the same rule
+    as `take_ticket`; any other assignment needs `ticket.assign`, and on a ticket with an
+    L2/L3 group, membership of that group (or a supervisor)."""
     new_id = None if login is None else agent_id_by_login(session, login)
     if new_id == ticket.assignee_id:
         return
-    if new_id != actor.agent_id or ticket.assignee_id not in (None, actor.agent_id):
+    if new_id == actor.agent_id and ticket.assignee_id is None:
+        require_may(session, actor, ticket, Move.TAKE, verb="accept")
+    else:
         actor.require("ticket.assign")
+        require_may(session, actor, ticket, Move.WORK, verb="reassign")
     ticket.assignee_id = new_id
-    lines.append(("assignment", f"assigned to {login}" if login else "unassigned"))
+    text = f"assigned to {login}" if login else "unassigned"
+    accepting = ticket.status == "escalated" and ticket.ola_due and not ticket.ola_accepted_at
+    if new_id is not None and accepting:
+        # The group answered the escalation: its OLA response target is met.
+        ticket.ola_accepted_at = now
+        text += " (accepted)"
+    lines.append(("assignment", text))
