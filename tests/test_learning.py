@@ -190,3 +190,51 @@ def test_report_triage_agreement_and_overrides(desk: Desk) -> None:
     assert report.confused == [("network", "hardware", 1)]
     with desk.store.read() as s:
         assert learning.closed_since_last_model(s) is None
+
+
+def test_train_and_report_count_the_same_closed_tickets(trained: str) -> None:
+    """Issue 10: `triage train` learned from 4,800 "closed" tickets where `report triage`
+    counted 4,674: resolved tickets (not yet confirmed) were learned from too."""
+    for n in range(3):
+        code, out, err = cli(trained, "ticket", "new", "-t", f"payslip shows no overtime {n}")
+        assert code == 0, err
+        resolve = ("ticket", "status", out.strip(), "resolved", "-m", "ok", "--code", "fulfilled")
+        assert cli(trained, *resolve)[0] == 0
+        if n == 0:
+            assert cli(trained, "ticket", "confirm", out.strip(), "--via", "mail")[0] == 0
+    code, out, err = cli(trained, "triage", "train", "--json")
+    assert code == 0, err
+    learned = json.loads(out)["n_samples"]
+    code, out, err = cli(trained, "report", "triage", "--json")
+    assert code == 0, err
+    assert learned == json.loads(out)["tickets"] == 301  # 300 imported + 1 confirmed
+    code, out, _ = cli(trained, "triage", "train")
+    assert out.startswith("model v3: learned from 301 closed tickets in ")
+
+
+def test_training_on_too_few_tickets_warns_with_the_counts(tmp_path: Path) -> None:
+    db = str(tmp_path / "few.db")
+    assert cli(db, "init")[0] == 0
+    rows = [(f"payslip salary bonus {n}", "Payroll") for n in range(5)]
+    rows += [(f"flight hotel visa {n}", "Travel") for n in range(3)]
+    history = write_csv(tmp_path / "few.csv", rows)
+    assert cli(db, "import", "tickets", str(history), "--create-categories")[0] == 0
+    code, out, err = cli(db, "triage", "train")
+    assert code == 0  # a model is still trained: a warning, not a refusal
+    assert err.startswith("warning: only 8 closed tickets to learn from (at least 200")
+    assert "per category: payroll 5, travel 3" in err
+    code, out, err = cli(db, "triage", "train", "--json")
+    data = json.loads(out)
+    assert data["per_category"] == {"payroll": 5, "travel": 3}
+    assert len(data["warnings"]) == 1 and "only 8 closed tickets" in data["warnings"][0]
+
+
+def test_a_thin_category_is_named_even_when_the_total_is_enough() -> None:
+    labels = ["payroll"] * 150 + ["travel"] * 60 + ["facilities"] * 7
+    history = learning.History(texts=[""] * len(labels), labels=labels, newest_ticket_id=1)
+    assert learning.training_warnings(history) == [
+        "1 of 3 categories have fewer than 20 closed tickets, so their suggestions will be"
+        " unreliable: facilities 7"
+    ]
+    enough = learning.History(texts=[], labels=["a"] * 200 + ["b"] * 20, newest_ticket_id=1)
+    assert learning.training_warnings(enough) == []

@@ -87,6 +87,9 @@ def train(
                 return
         history = learning.training_history(session, actor)
         version = learning.next_version(session)
+    warnings = learning.training_warnings(history)
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
     from helpdesk_tui.services.classifier import CategoryModel
 
     started = time.perf_counter()
@@ -101,6 +104,8 @@ def train(
         "version": info.version,
         "n_samples": info.n_samples,
         "categories": list(info.categories),
+        "per_category": history.per_category,
+        "warnings": warnings,
         "metrics": info.metrics,
         "seconds": round(seconds, 1),
         "size_bytes": len(data),
@@ -111,8 +116,8 @@ def train(
     accuracy = info.metrics.get("holdout_accuracy")
     estimate = f", held-out accuracy {accuracy:.3f}" if accuracy is not None else ""
     echo(
-        f"model v{info.version}: {info.n_samples:,} tickets, {len(info.categories)} categories, "
-        f"{seconds:.1f} s{estimate}"
+        f"model v{info.version}: learned from {info.n_samples:,} closed tickets in"
+        f" {len(info.categories)} categories, {seconds:.1f} s{estimate}"
     )
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,8 +31,21 @@ from helpdesk_tui.store.models import CategoryModelRow, Ticket
 if TYPE_CHECKING:
     from helpdesk_tui.services.classifier import CategoryModel
 
-#: Tickets whose category is the agent's final word.
-HISTORY_STATUSES = ("closed", "resolved")
+#: The one meaning of "closed tickets" for the model and `report triage` alike: closed
+#: (confirmed by the requester or auto-closed). A resolved ticket may still be reopened and
+#: recategorised, so its category is not yet the desk's final word.
+CLOSED: Final = "closed"
+
+#: Below these a model is still trained, but `triage train` warns that its suggestions
+#: will be unreliable: a few hundred tickets in all, a few dozen per category, is where a
+#: text model starts to beat the keyword rules (and its held-out estimate means something).
+MIN_TICKETS: Final = 200
+MIN_PER_CATEGORY: Final = 20
+
+
+def closed_tickets() -> sa.ColumnElement[bool]:
+    """The WHERE of "closed tickets" (see `CLOSED`)."""
+    return col(Ticket.status) == CLOSED
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,34 @@ class History:
     texts: list[str]
     labels: list[str]
     newest_ticket_id: int
+
+    @property
+    def per_category(self) -> dict[str, int]:
+        """Closed tickets per category, most first (ties by name)."""
+        counts = Counter(self.labels)
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def training_warnings(history: History) -> list[str]:
+    """Why a model trained on `history` may suggest badly: too few tickets in all or per
+    category, each warning with the per-category counts. Empty when there is enough."""
+    counts = history.per_category
+    total = len(history.labels)
+    listed = ", ".join(f"{name} {n}" for name, n in counts.items())
+    if total < MIN_TICKETS:
+        return [
+            f"only {total:,} closed tickets to learn from (at least {MIN_TICKETS} recommended,"
+            f" {MIN_PER_CATEGORY} per category): suggestions will be unreliable; per category:"
+            f" {listed}"
+        ]
+    thin = {name: n for name, n in counts.items() if n < MIN_PER_CATEGORY}
+    if not thin:
+        return []
+    few = ", ".join(f"{name} {n}" for name, n in thin.items())
+    return [
+        f"{len(thin)} of {len(counts)} categories have fewer than {MIN_PER_CATEGORY} closed"
+        f" tickets, so their suggestions will be unreliable: {few}"
+    ]
 
 
 def ticket_text(title: str, body: str) -> str:
@@ -53,7 +95,7 @@ def training_history(session: Session, actor: Actor) -> History:
     actor.require("triage.train")
     rows = session.execute(
         sa.select(col(Ticket.id), col(Ticket.title), col(Ticket.body), col(Ticket.category))
-        .where(col(Ticket.status).in_(HISTORY_STATUSES))
+        .where(closed_tickets())
         .order_by(col(Ticket.id))
     ).all()
     if not rows:
@@ -79,7 +121,7 @@ def closed_since_last_model(session: Session) -> int | None:
         session.scalar(
             sa.select(sa.func.count())
             .select_from(Ticket)
-            .where(col(Ticket.status).in_(HISTORY_STATUSES), col(Ticket.closed_at) > row[0])
+            .where(closed_tickets(), col(Ticket.closed_at) > row[0])
         )
         or 0
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.learning import closed_tickets
 from helpdesk_tui.store.models import Agent, Interaction, Ticket
 
 
@@ -64,7 +65,7 @@ def triage_report(
         col(Ticket.suggested_category),
         col(Ticket.category),
         col(Ticket.created_by_id),
-    ).where(col(Ticket.status) == "closed")
+    ).where(closed_tickets())  # the same tickets `triage train` learns from
     if since is not None:
         query = query.where(col(Ticket.closed_at) >= since)
     if until is not None:
