@@ -236,32 +236,34 @@ class NewTicketScreen(DeskScreen[None]):
 
     # -- submit ----------------------------------------------------------------------------
     def action_submit(self) -> None:
-        """Save the ticket (asks why if the priority differs from the suggestion)."""
+        """Save the ticket (asks why if category or priority differ from the suggestion).
+
+        A select the agent left alone is not sent: the services apply their own suggestion,
+        so a save before triage answered never records the form's placeholder as a choice.
+        """
         draft = self.draft()
         if not draft.title.strip():
             self.notify(_("A ticket needs a title."), severity="error", markup=False)
             self.query_one("#title", Input).focus()
             return
-        draft.category = str(self.query_one("#category", Select).value)
-        draft.priority = str(self.query_one("#priority", Select).value)
-        suggested = self.suggestion.priority if self.suggestion else None
-        if suggested and draft.priority != suggested:
+        overrides: list[str] = []
+        for name in ("category", "priority"):
+            value = str(self.query_one(f"#{name}", Select).value)
+            suggested = getattr(self.suggestion, name, None) if self.suggestion else None
+            if name not in self.touched and (suggested is None or value == suggested):
+                continue
+            setattr(draft, name, value)
+            if suggested is not None and value != suggested:
+                overrides.append(f"{value} " + _("instead of the suggested") + f" {suggested}")
+        if overrides:
 
             def reasoned(result: TextResult | None) -> None:
                 if result is not None:
-                    draft.priority_reason = result.text
+                    draft.category_reason = draft.priority_reason = result.text
                     self.save(draft)
 
-            self.app.push_screen(
-                TextModal(
-                    _("Why")
-                    + f" {draft.priority} "
-                    + _("instead of the suggested")
-                    + f" {suggested}?",
-                    multiline=False,
-                ),
-                reasoned,
-            )
+            question = _("Why") + " " + "; ".join(overrides) + "?"
+            self.app.push_screen(TextModal(question, multiline=False), reasoned)
             return
         self.save(draft)
 

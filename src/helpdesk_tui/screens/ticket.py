@@ -19,10 +19,11 @@ from helpdesk_tui.screens import escalation as flows
 from helpdesk_tui.screens.base import DeskScreen
 from helpdesk_tui.screens.modals import ChoiceModal, ConflictModal, TextModal, TextResult
 from helpdesk_tui.services.matcher import Match
+from helpdesk_tui.services.ticket_access import Decision
 from helpdesk_tui.services.tickets import NewTicket, StaleTicket
 from helpdesk_tui.services.triage import Advice
 from helpdesk_tui.services.vocab import PRIORITIES
-from helpdesk_tui.text import plain
+from helpdesk_tui.text import plain, sanitize_line
 from helpdesk_tui.widgets.formatting import PRIORITY_STYLES, SLA_STYLES, countdown
 from helpdesk_tui.widgets.header import DeskHeader
 
@@ -89,6 +90,8 @@ class TicketScreen(DeskScreen[None]):
         self.detail: dict[str, Any] | None = None
         self.triage: Advice | None = None
         self.matches: list[Match] = []
+        #: What the services let this agent do with the ticket (`ticket_access`), per action.
+        self.allowed: dict[str, Decision] = {}
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(self.helpdesk.agent_name)
@@ -126,7 +129,20 @@ class TicketScreen(DeskScreen[None]):
             vip=bool(detail["requester"] and detail["requester"]["vip"]),
         )
         matches = self.desk.suggest(f"{detail['title']}\n{detail['body']}", limit=5)
+        allowed = self.desk.ticket_actions(self.ticket_id)
+        self.app.call_from_thread(setattr, self, "allowed", allowed)
         self.app.call_from_thread(self.show, detail, triage, self.desk.now(), matches)
+
+    def refused(self, action: str) -> bool:
+        """True, after saying why, when the services would refuse `action` to this agent.
+
+        Asked before any dialog opens, so nobody types a resolution only to be refused.
+        """
+        decision = self.allowed.get(action)
+        if decision is None or decision.allowed:
+            return False
+        self.notify(sanitize_line(decision.why_not), severity="warning", markup=False, timeout=6)
+        return True
 
     def on_data_changed(self) -> None:
         """Another agent changed something: reload."""
@@ -306,6 +322,8 @@ class TicketScreen(DeskScreen[None]):
 
     def action_take(self) -> None:
         """Take this ticket."""
+        if self.refused("take"):
+            return
         ticket_id = self.ticket_id
         escalated = (self.detail or {}).get("status") == "escalated"
         what = _("Accepted: the ticket is yours") if escalated else _("The ticket is yours")
@@ -337,20 +355,28 @@ class TicketScreen(DeskScreen[None]):
 
     def action_waiting(self) -> None:
         """Wait on the customer (pauses the SLA clock)."""
+        if self.refused("waiting"):
+            return
         self._status("waiting_customer")
 
     def action_in_progress(self) -> None:
         """Back to work (from waiting or escalated); back to `escalated` while with L2/L3."""
+        if self.refused("in_progress"):
+            return
         ola = (self.detail or {}).get("ola")
         waiting = (self.detail or {}).get("status") == "waiting_customer"
         self._status("escalated" if waiting and ola and not ola["stopped_at"] else "in_progress")
 
     def action_close(self) -> None:
         """The requester confirmed the resolution: record how, and close."""
+        if self.refused("close"):
+            return
         flows.confirm_closure(self)
 
     def action_reopen(self) -> None:
         """Reopen a resolved ticket (asks why)."""
+        if self.refused("reopen"):
+            return
 
         def done(result: TextResult | None) -> None:
             if result is not None:
@@ -360,14 +386,20 @@ class TicketScreen(DeskScreen[None]):
 
     def action_resolve(self) -> None:
         """Resolve with a resolution code and a summary (both required)."""
+        if self.refused("resolve"):
+            return
         flows.resolve(self)
 
     def action_escalate(self) -> None:
         """Escalate to an L2/L3 group or a supervisor, with a reviewed handoff package."""
+        if self.refused("escalate"):
+            return
         flows.start_escalation(self)
 
     def action_hand_back(self) -> None:
         """Hand an escalated ticket back to first line with a note."""
+        if self.refused("hand_back"):
+            return
         flows.hand_back(self)
 
     def action_ask(self) -> None:
@@ -425,12 +457,15 @@ class TicketScreen(DeskScreen[None]):
         self._choose_with_reason("priority", list(PRIORITIES), self.detail["priority"], matrix, why)
 
     def action_category(self) -> None:
-        """Set the category; triage's suggestion is preselected, an override asks why."""
+        """Set the category; the suggestion made at intake is preselected, an override of it
+        asks why (the services require the reason against that stored suggestion)."""
         if self.detail is None or self.triage is None:
             return
-        why = "; ".join(r.text for r in self.triage.reasons[:2])
+        suggested = self.detail["suggested_category"]
+        same = self.triage.category == suggested  # today's reasons explain it only if so
+        why = "; ".join(r.text for r in self.triage.reasons[:2]) if same else ""
         self._choose_with_reason(
-            "category", self.desk.categories(), self.detail["category"], self.triage.category, why
+            "category", self.desk.categories(), self.detail["category"], suggested, why
         )
 
     def action_use_sop(self) -> None:
