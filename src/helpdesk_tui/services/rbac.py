@@ -46,10 +46,7 @@ PERMISSIONS: Final[dict[str, str]] = {
     "ticket.priority.override": "override the priority the matrix gives",
     "ticket.escalate": "escalate tickets to L2/L3 or a supervisor",
     "ticket.cancel": "cancel tickets",
-    "ticket.supervise": (
-        "work any ticket: accept escalations to any group; move, resolve, confirm and"
-        " reopen tickets assigned to others or with another group"
-    ),
+    "ticket.supervise": "work any ticket: accept any group's escalations, move others' tickets",
     "ticket.autoclose": "close resolved tickets whose requester never confirmed (ticket autoclose)",
     "ticket.import": "bulk-import tickets",
     "triage.run": "ask triage for suggestions",
