@@ -28,14 +28,13 @@ from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.escalation import escalate_ticket as escalate_ticket
 from helpdesk_tui.services.escalation import shift_ola_for_pause, stop_ola
 from helpdesk_tui.services.lifecycle import check_transition, is_reopen, permission_for
-from helpdesk_tui.services.priority import impact_for_scope, priority_for
 from helpdesk_tui.services.requesters import find_or_create_requester
-from helpdesk_tui.services.sla import SlaBook, pause_clock, resume_clock, start_clock
+from helpdesk_tui.services.sla import SlaBook, pause_clock, resume_clock
 from helpdesk_tui.services.ticket_access import Move, status_move
 from helpdesk_tui.services.ticket_access import require as require_may
+from helpdesk_tui.services.ticket_fields import apply_priority, assign, category_overrides
 from helpdesk_tui.services.tickets import (
     active_categories,
-    agent_id_by_login,
     check_choice,
     lock_ticket,
     log,
@@ -43,10 +42,8 @@ from helpdesk_tui.services.tickets import (
 )
 from helpdesk_tui.services.vocab import (
     CHANNELS,
-    IMPACT_SCOPES,
     KINDS,
     OPEN_STATUSES,
-    PRIORITIES,
 )
 from helpdesk_tui.store.models import Agent, SupportGroup, Ticket
 from helpdesk_tui.store.models.escalation import Handoff
@@ -314,14 +311,14 @@ def update_ticket(
         why = f"; reason: {reason.strip()}" if reason.strip() else ""
         lines.append(("category", f"category: {ticket.category} -> {new}{why}"))
         ticket.category = new
-    _apply_priority(session, actor, ticket, changes, reason, lines)
+    apply_priority(session, actor, ticket, changes, reason, lines)
     if "requester" in changes:
         requester = find_or_create_requester(session, actor, str(changes["requester"]))
         if requester.id != ticket.requester_id:
             ticket.requester_id = requester.id
             lines.append(("update", f"requester: {requester.name}"))
     if "assignee" in changes:
-        _assign(session, actor, ticket, changes["assignee"], lines, now)
+        assign(session, actor, ticket, changes["assignee"], lines, now)
     if "group" in changes:
         gid = None
         if changes["group"] is not None:
@@ -346,88 +343,3 @@ def update_ticket(
         detail["reason"] = reason
     record_audit(session, actor, "ticket.update", "ticket", ticket_id, detail, now=now)
     return ticket
-
-
-def category_overrides(suggested: str | None, chosen: str) -> bool:
-    """True when `chosen` overrides triage's suggestion (and so needs a reason).
-
-    Without a suggestion there is nothing to override. The TUI asks this before it asks why.
-    """
-    return suggested is not None and chosen != suggested
-
-
-def _apply_priority(
-    session: Session,
-    actor: Actor,
-    ticket: Ticket,
-    changes: dict[str, Any],
-    reason: str,
-    lines: list[tuple[str, str]],
-) -> None:
-    """Re-derive or override the priority and restart the SLA clock when it changes."""
-    if "impact_scope" in changes:
-        check_choice("impact scope", changes["impact_scope"], IMPACT_SCOPES)
-        if changes["impact_scope"] != ticket.impact_scope:
-            lines.append(
-                ("update", f"impact scope: {ticket.impact_scope} -> {changes['impact_scope']}")
-            )
-            ticket.impact_scope = changes["impact_scope"]
-            ticket.impact = impact_for_scope(ticket.impact_scope)
-    if "urgency" in changes and changes["urgency"] != ticket.urgency:
-        check_choice("urgency", changes["urgency"], ("high", "medium", "low"))
-        lines.append(("update", f"urgency: {ticket.urgency} -> {changes['urgency']}"))
-        ticket.urgency = changes["urgency"]
-    matrix = priority_for(ticket.impact, ticket.urgency)
-    old = ticket.priority
-    if "priority" in changes and changes["priority"] != old:
-        new = changes["priority"]
-        check_choice("priority", new, PRIORITIES)
-        if new != matrix:
-            actor.require("ticket.priority.override")
-            if not reason.strip():
-                raise UsageError(
-                    f"priority {new} overrides the matrix ({matrix}); give a reason (--reason)"
-                )
-            ticket.priority_overridden = True
-            lines.append(
-                ("priority", f"priority overridden: {old} -> {new}; reason: {reason.strip()}")
-            )
-        else:
-            ticket.priority_overridden = False
-            lines.append(("priority", f"priority: {old} -> {new}"))
-        ticket.priority = new
-    elif not ticket.priority_overridden and matrix != old:
-        ticket.priority = matrix
-        lines.append(("priority", f"priority: {old} -> {matrix} (impact x urgency)"))
-    ticket.suggested_priority = matrix
-    if ticket.priority != old:
-        start_clock(ticket, SlaBook.load(session).terms(ticket.priority))
-
-
-def _assign(
-    session: Session,
-    actor: Actor,
-    ticket: Ticket,
-    login: str | None,
-    lines: list[tuple[str, str]],
-    now: datetime,
-) -> None:
-    """Assign (or unassign) the ticket. Assigning it to oneself is taking it: the same rule
-    as `take_ticket`; any other assignment needs `ticket.assign`, and on a ticket with an
-    L2/L3 group, membership of that group (or a supervisor)."""
-    new_id = None if login is None else agent_id_by_login(session, login)
-    if new_id == ticket.assignee_id:
-        return
-    if new_id == actor.agent_id and ticket.assignee_id is None:
-        require_may(session, actor, ticket, Move.TAKE, verb="accept")
-    else:
-        actor.require("ticket.assign")
-        require_may(session, actor, ticket, Move.WORK, verb="reassign")
-    ticket.assignee_id = new_id
-    text = f"assigned to {login}" if login else "unassigned"
-    accepting = ticket.status == "escalated" and ticket.ola_due and not ticket.ola_accepted_at
-    if new_id is not None and accepting:
-        # The group answered the escalation: its OLA response target is met.
-        ticket.ola_accepted_at = now
-        text += " (accepted)"
-    lines.append(("assignment", text))
