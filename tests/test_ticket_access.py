@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from helpdesk_tui.errors import HelpdeskError, PermissionDenied, UsageError
+from helpdesk_tui.errors import Conflict, HelpdeskError, PermissionDenied, UsageError
 from helpdesk_tui.services import closure, escalation, ticket_access, workflow
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
@@ -327,3 +327,11 @@ def test_every_decision_the_screens_get_matches_what_the_services_do(
 
 class _Undo(Exception):
     """Raised to roll a tried change back."""
+
+
+def test_taking_someone_elses_ticket_says_who_has_it(desk: Desk, team: dict[str, Actor]) -> None:
+    tid = escalated_by_lena(desk, team)
+    take(desk, team["bob"], tid)
+    with pytest.raises(Conflict, match="already taken by bob"):
+        take(desk, team["lena"], tid)
+    assert "already taken by bob" in actions(desk, team["lena"], tid)["take"].why_not

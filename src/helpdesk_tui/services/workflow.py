@@ -117,7 +117,8 @@ def take_ticket(
     now = now or utcnow()
     # Locked, so the group the rule is checked against cannot change before the update.
     found = lock_ticket(session, ticket_id)
-    if found.status in OPEN_STATUSES:
+    # Someone else's ticket is a conflict (exit 4, "taken by"), said by the update below.
+    if found.status in OPEN_STATUSES and found.assignee_id in (None, actor.agent_id):
         require_may(session, actor, found, Move.TAKE, verb="accept")
     result = session.execute(
         sa.update(Ticket)
