@@ -209,11 +209,13 @@ def seed(root: Path) -> HostileDesk:
 
     # Tickets through the CLI, in every state the list and show commands have.
     tickets = desk.tickets
-    tickets["new"] = _new_ticket(desk, "new", "--category", desk.category)
+    # A category other than triage's suggestion needs its reason: a hostile one here.
+    why = ("--reason", evil("why"))
+    tickets["new"] = _new_ticket(desk, "new", "--category", desk.category, *why)
     tickets["noted"] = _new_ticket(desk, "noted")
     desk.ok("ticket", "note", str(tickets["noted"]), evil("note"), "--kind", "call")
     desk.ok("ticket", "take", str(tickets["noted"]))
-    tickets["escalated"] = _new_ticket(desk, "esc", "--category", desk.category)
+    tickets["escalated"] = _new_ticket(desk, "esc", "--category", desk.category, *why)
     desk.ok("ticket", "take", str(tickets["escalated"]))
     desk.ok(
         "ticket", "escalate", str(tickets["escalated"]), "--reason", evil("reason"),
@@ -226,7 +228,7 @@ def seed(root: Path) -> HostileDesk:
         "--to", desk.group,
     )  # fmt: skip
     desk.ok("ticket", "handback", str(tickets["handed_back"]), "--note", evil("handback"))
-    tickets["resolved"] = _new_ticket(desk, "res", "--category", desk.category)
+    tickets["resolved"] = _new_ticket(desk, "res", "--category", desk.category, *why)
     desk.ok("ticket", "take", str(tickets["resolved"]))
     desk.ok(
         "ticket", "status", str(tickets["resolved"]), "resolved", "--code", "solved_permanent",
@@ -234,7 +236,7 @@ def seed(root: Path) -> HostileDesk:
     )  # fmt: skip
     for n in range(6):  # closed tickets of two categories: training data and survey targets
         category = desk.category if n % 2 else "hardware"
-        tid = _new_ticket(desk, f"closed{n}", "--category", category)
+        tid = _new_ticket(desk, f"closed{n}", "--category", category, *why)
         desk.ok("ticket", "take", str(tid))
         desk.ok(
             "ticket", "status", str(tid), "resolved", "--code", "solved_permanent", "-m", evil("r")
