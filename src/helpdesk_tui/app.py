@@ -75,13 +75,11 @@ class HelpdeskApp(App[None]):
         Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True),
         Binding("question_mark", "help", _("Keys"), id="app.help"),
         Binding("f2", "toggle_presence", _("Presence"), show=False, id="app.presence"),
-        Binding("f3", "switch_mode('queue')", _("Queue"), show=False, id="app.queue"),
-        Binding("f4", "switch_mode('sops')", _("SOP library"), show=False, id="app.sops"),
-        Binding("f5", "switch_mode('kb')", _("Knowledge base"), show=False, id="app.kb"),
+        Binding("f3", "go('queue')", _("Queue"), show=False, id="app.queue"),
+        Binding("f4", "go('sops')", _("SOP library"), show=False, id="app.sops"),
+        Binding("f5", "go('kb')", _("Knowledge base"), show=False, id="app.kb"),
         Binding("f6", "notifications", _("Notifications"), show=False, id="app.notifications"),
-        Binding(
-            "f7", "switch_mode('callbacks')", _("Callbacks due"), show=False, id="app.callbacks"
-        ),
+        Binding("f7", "go('callbacks')", _("Callbacks due"), show=False, id="app.callbacks"),
     ]
 
     def __init__(
@@ -127,6 +125,8 @@ class HelpdeskApp(App[None]):
         self.data_generation = 0
         #: My unread notifications, for the header's bell.
         self.unread_count = 0
+        #: Typed text kept by screens the agent left (the intake form's draft), by kind.
+        self.drafts: dict[str, Any] = {}
 
     # -- the desk (maybe still loading) -----------------------------------------------------
     @property
@@ -340,6 +340,19 @@ class HelpdeskApp(App[None]):
         from helpdesk_tui.screens.ticket import TicketScreen
 
         self.push_screen(TicketScreen(ticket_id))
+
+    # -- moving around and quitting (screens/navigation.py) ----------------------------
+    def action_go(self, mode: str) -> None:
+        """F3/F4/F5/F7: switch to a place; its own key again goes back to its first screen."""
+        from helpdesk_tui.screens.navigation import go_to
+
+        go_to(self, mode)
+
+    async def action_quit(self) -> None:
+        """ctrl+q: quit; asks first if typed text would be lost."""
+        from helpdesk_tui.screens.navigation import quit_or_ask
+
+        quit_or_ask(self)
 
     # -- keys and commands ----------------------------------------------------------------
     def action_help(self) -> None:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 from textual.pilot import Pilot
 
-from helpdesk_tui.screens.callbacks import CallbacksScreen, RecordCallbackModal
+from helpdesk_tui.screens.callback_record import RecordCallbackModal
+from helpdesk_tui.screens.callbacks import CallbacksScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.services import rbac, surveys
 from helpdesk_tui.store.engine import Store
@@ -151,7 +152,9 @@ async def test_done_without_consent_keeps_the_dialog_open(
         assert isinstance(app.screen, RecordCallbackModal)
         assert "consent" in screen_text(pilot)
         assert stored(with_callbacks)[1].status == "due"
-        await pilot.press("escape")
+        await pilot.press("escape")  # a score was given: asks before throwing it away
+        await settle(pilot)
+        await pilot.press("d")
         await settle(pilot)
         assert isinstance(app.screen, CallbacksScreen)
 
@@ -195,3 +198,19 @@ async def test_open_ticket_and_empty_list(make_app: AppFactory, seeded: Store) -
 
 def test_hostile_title_is_in_the_seed() -> None:
     assert "\x1b" in HOSTILE  # the seeded ticket 9 carries it onto the callbacks list
+
+
+async def test_the_contact_to_call_is_shown_whole_at_80_columns(
+    make_app: AppFactory, with_callbacks: Store
+) -> None:
+    """Issue 10.7: the phone number (or address) is what the agent needs to make the call."""
+    from tests.tui.fit import screen_lines
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_callbacks(pilot)
+        assert len(screen.rows) == 3
+        shown = "\n".join(screen_lines(pilot))
+        assert shown.count("+49 30 1234567") == 2  # Jane's two callbacks, by phone
+        assert "john.smith@example.com" in shown  # no phone: the address, whole
+        assert "+4…" not in shown and "@exam…" not in shown

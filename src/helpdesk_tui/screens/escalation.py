@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskModal
+from helpdesk_tui.screens.dialog import DialogBody, dialog_keys
 from helpdesk_tui.screens.modals import ChoiceModal, TextModal, TextResult
 from helpdesk_tui.services.closure import CONFIRM_CHANNELS, RESOLUTION_CODES
 from helpdesk_tui.text import plain, sanitize
@@ -55,25 +57,46 @@ class EscalationModal(DeskModal[EscalationResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog escalation"):
-            yield Label(
-                plain(_("Escalate") + f" #{self.ticket_id} → {self.target}", "bold", one_line=True)
-            )
-            yield Static(plain("\n".join(self.brief)), id="escalation-brief", classes="dialog-note")
-            yield Input(placeholder=_("Reason (required)"), id="reason")
-            yield Label(_("Handoff package: review and edit"), classes="dialog-label")
-            # Sanitised once here: the TextArea shows raw text, and the package quotes
-            # ticket text that may carry control codes.
-            yield TextArea(
-                sanitize(self.package),
-                id="handoff-package",
-                soft_wrap=True,
-                show_line_numbers=False,
-            )
-            yield Static(id="dialog-error")
-            yield Static(Text(_("ctrl+s: escalate · esc: cancel"), style="dim"))
+            with Vertical(classes="dialog-head"):
+                yield Label(
+                    plain(
+                        _("Escalate") + f" #{self.ticket_id} → {self.target}", "bold", one_line=True
+                    )
+                )
+                with VerticalScroll(id="escalation-brief", classes="dialog-note"):
+                    yield Static(plain("\n".join(self.brief)))
+            with Vertical(classes="dialog-body"):
+                with Horizontal(classes="field"):
+                    yield Label(_("Reason"))
+                    yield Input(placeholder=_("required"), id="reason", compact=True)
+                yield Label(_("Handoff package: review and edit"), classes="dialog-label")
+                # Sanitised once here: the TextArea shows raw text, and the package quotes
+                # ticket text that may carry control codes.
+                yield TextArea(
+                    self.draft,
+                    id="handoff-package",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                )
+            with Vertical(classes="dialog-foot"):
+                yield Static(id="dialog-error")
+                yield dialog_keys(_("tab: next field · ctrl+s: escalate · esc: cancel"))
+
+    @property
+    def draft(self) -> str:
+        """The package as proposed (sanitised), before the agent's edits."""
+        return sanitize(self.package)
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
+
+    def unsaved(self) -> str | None:
+        """A reason typed or the package edited: cancelling asks first."""
+        reason = self.query_one("#reason", Input).value.strip()
+        edited = self.query_one("#handoff-package", TextArea).text != self.draft
+        if not reason and not edited:
+            return None
+        return _("Escalation") + f" #{self.ticket_id}: " + (reason or _("edited handoff package"))
 
     def action_save(self) -> None:
         """Escalate with the reason and the package as edited."""
@@ -86,10 +109,6 @@ class EscalationModal(DeskModal[EscalationResult | None]):
             self.query_one("#dialog-error", Static).update(Text(problem, style="bold red"))
             return
         self.dismiss(EscalationResult(reason, package))
-
-    def action_cancel(self) -> None:
-        """Close without escalating."""
-        self.dismiss(None)
 
 
 @dataclass(frozen=True)
@@ -115,25 +134,47 @@ class ResolveModal(DeskModal[ResolveResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(plain(self.title_text, "bold", one_line=True))
-            yield Select(
-                [(label, code) for code, label in RESOLUTION_CODES.items()],
-                prompt=_("Resolution code (required)"),
-                value=self.code if self.code else Select.NULL,
-                id="code",
-            )
-            yield Label(_("Summary (required)"))
-            yield TextArea(id="summary", soft_wrap=True, show_line_numbers=False)
-            yield Static(id="dialog-error")
-            yield Static(Text(_("ctrl+s: resolve · esc: cancel"), style="dim"))
+            yield Label(plain(self.title_text, "bold", one_line=True), classes="dialog-title")
+            with DialogBody(classes="dialog-body"):
+                yield Select(
+                    [(label, code) for code, label in RESOLUTION_CODES.items()],
+                    prompt=_("Resolution code (required)"),
+                    value=self.code if self.code else Select.NULL,
+                    id="code",
+                )
+                yield Label(_("Summary (required)"))
+                yield TextArea(id="summary", soft_wrap=True, show_line_numbers=False)
+            with Vertical(classes="dialog-foot"):
+                yield Static(id="dialog-error")
+                yield dialog_keys(
+                    _("enter: pick code · tab: summary · ctrl+s: resolve · esc: cancel")
+                )
 
     def on_mount(self) -> None:
         self.query_one("#summary" if self.code else "#code").focus()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        """A code chosen: on to the summary (keyboard flow: enter, arrows, enter, type)."""
-        if isinstance(event.value, str):
-            self.query_one("#summary", TextArea).focus()
+    # Focus stays where the agent put it: choosing a code once moved it to the summary by
+    # itself, so the Tab that followed wrapped back to the code, and the summary typed
+    # next went into the closed code select (its space opened the list). Now Tab moves
+    # from the code to the summary, and text typed on the code goes to the summary.
+    def on_key(self, event: events.Key) -> None:
+        """Printable keys typed on the closed code select are the summary's text."""
+        code = self.query_one("#code", Select)
+        if self.focused is not code or code.expanded or not event.is_printable:
+            return
+        if event.character is None or event.character == " ":
+            return  # space opens the list of codes, as on any select
+        event.stop()
+        event.prevent_default()
+        summary = self.query_one("#summary", TextArea)
+        self.set_focus(summary)
+        summary.move_cursor(summary.document.end)
+        summary.insert(event.character)
+
+    def unsaved(self) -> str | None:
+        """A summary typed: cancelling asks first."""
+        summary = self.query_one("#summary", TextArea).text.strip()
+        return f"{self.title_text}: {summary}" if summary else None
 
     def action_save(self) -> None:
         """Return the code and summary, if both are given."""
@@ -147,10 +188,6 @@ class ResolveModal(DeskModal[ResolveResult | None]):
             return
         assert isinstance(code, str)
         self.dismiss(ResolveResult(code, summary))
-
-    def action_cancel(self) -> None:
-        """Close without resolving."""
-        self.dismiss(None)
 
 
 # -- the ticket screen's flows -----------------------------------------------------------

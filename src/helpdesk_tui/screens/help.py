@@ -8,11 +8,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, VerticalScroll
+from textual.containers import Center, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.i18n import _
+from helpdesk_tui.screens.dialog import dialog_keys
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,19 +46,27 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(
                 self.app.get_key_display(binding), Text(binding.description), binding.id or ""
             )
-        with VerticalScroll(classes="dialog help"):
-            yield Static(table)
-            yield Static(
-                Text(_("Remap keys by id in config.toml under [keymap]. Esc closes."), style="dim")
-            )
+        with Vertical(classes="dialog help"):
+            with VerticalScroll(classes="dialog-body", id="help-body"):
+                yield Static(table)
+            with Vertical(classes="dialog-foot"):
+                yield dialog_keys(
+                    _("↑/↓ scroll · esc closes · remap keys by id in config.toml [keymap]")
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
 
     def action_close(self) -> None:
         """Close the help."""
         self.dismiss(None)
 
 
-class TooSmallScreen(Screen[None]):
-    """Shown while the terminal is below 80x24."""
+class TooSmallScreen(ModalScreen[None]):
+    """Shown while the terminal is below 80x24.
+
+    Modal, so the F-keys cannot switch modes beneath it and leave it behind on a stack.
+    """
 
     def compose(self) -> ComposeResult:
         with Center():

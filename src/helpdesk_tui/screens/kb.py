@@ -43,6 +43,8 @@ class KbScreen(DeskScreen[None]):
         Binding("slash", "search", _("Search"), id="kb.search"),
         Binding("enter", "open", _("Open"), id="kb.open", priority=True),
         Binding("n", "new", _("New article"), id="kb.new"),
+        # Only when pushed (from a ticket's `k`); F5's knowledge base is a mode of its own.
+        Binding("escape,backspace,q", "back", _("Back"), id="kb.back"),
     ]
 
     def __init__(self, *, ticket_id: int | None = None, query: str = "") -> None:
@@ -125,6 +127,17 @@ class KbScreen(DeskScreen[None]):
         """Write a new article."""
         self.app.push_screen(KbEditScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`back` exists only on a knowledge search pushed on another screen."""
+        if action == "back":
+            return self.is_pushed
+        return True
+
+    def action_back(self) -> None:
+        """Back to the ticket the search was opened from."""
+        if self.is_pushed:
+            self.app.pop_screen()
+
 
 class KbArticleScreen(DeskScreen[None]):
     """One article, rendered; votes, publishing, editing and linking as a solution."""
@@ -137,7 +150,7 @@ class KbArticleScreen(DeskScreen[None]):
         Binding("l", "link", _("Solution for ticket"), id="article.link"),
         Binding("p", "publish", _("Publish"), show=False, id="article.publish"),
         Binding("r", "retire", _("Retire"), show=False, id="article.retire"),
-        Binding("escape,q", "back", _("Back"), id="article.back"),
+        Binding("escape,backspace,q", "back", _("Back"), id="article.back"),
     ]
 
     def __init__(self, article_id: int, *, ticket_id: int | None = None) -> None:
@@ -260,6 +273,8 @@ class KbEditScreen(DeskScreen[None]):
                 article["visibility"],
             )
         self.draft = draft or ArticleDraft("", "", "other", [])
+        #: The article as the fields showed it on opening (to tell what was typed since).
+        self.initial: ArticleDraft | None = None
 
     def compose(self) -> ComposeResult:
         d = self.draft
@@ -299,6 +314,7 @@ class KbEditScreen(DeskScreen[None]):
     def on_mount(self) -> None:
         self.helpdesk.paint_header(self.query_one(DeskHeader))
         self.query_one("#kb-title").focus()
+        self.initial = self.current()
 
     def current(self) -> ArticleDraft:
         """The article as currently typed."""
@@ -341,6 +357,15 @@ class KbEditScreen(DeskScreen[None]):
         self.app.pop_screen()
         self.helpdesk.data_changed()
 
+    def unsaved(self) -> str | None:
+        """What leaving would lose: the article as typed, if it differs from what was loaded."""
+        if self.initial is None:
+            return None  # not on screen yet: nothing typed
+        current = self.current()
+        if current == self.initial:
+            return None
+        return _("Article") + ": " + (current.title.strip() or _("(untitled)"))
+
     def action_cancel(self) -> None:
-        """Leave without saving."""
-        self.app.pop_screen()
+        """Leave without saving (asks first if anything was typed)."""
+        self.leave()

@@ -8,12 +8,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskModal
+from helpdesk_tui.screens.dialog import DialogBody, dialog_keys
 from helpdesk_tui.text import plain
 
 
@@ -40,14 +41,19 @@ class ChoiceModal(DeskModal[str | None]):
         self.note = note
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(plain(self.title_text, "bold", one_line=True))
-            if self.note:
-                yield Static(plain(self.note), classes="dialog-note")
+        with Vertical(classes="dialog choice"):
+            with Vertical(classes="dialog-head"):
+                yield Label(plain(self.title_text, "bold", one_line=True))
+                if self.note:
+                    # A long note (the SLA brief) scrolls in a few rows; the list below
+                    # gets the rest of the height and scrolls to its highlight itself.
+                    with VerticalScroll(classes="dialog-note", id="choice-note"):
+                        yield Static(plain(self.note))
             yield OptionList(
                 *[Option(plain(label, one_line=True), id=value) for value, label in self.options]
             )
-            yield Static(Text(_("enter: choose · esc: cancel"), style="dim"))
+            with Vertical(classes="dialog-foot"):
+                yield dialog_keys(_("↑/↓: move · enter: choose · esc: cancel"))
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -59,10 +65,6 @@ class ChoiceModal(DeskModal[str | None]):
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        """Close without choosing."""
-        self.dismiss(None)
 
 
 @dataclass(frozen=True)
@@ -101,19 +103,24 @@ class TextModal(DeskModal[TextResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(plain(self.title_text, "bold", one_line=True))
-            if self.hint:
-                yield Static(plain(self.hint), classes="dialog-note")
-            if self.multiline:
-                yield TextArea(self.initial, id="text", soft_wrap=True, show_line_numbers=False)
-            else:
-                yield Input(self.initial, id="text")
-            if self.minutes:
-                with Horizontal(classes="field"):
-                    yield Label(_("Minutes spent"))
-                    yield Input("", id="minutes", type="number", placeholder="0")
-            yield Static(id="dialog-error")
-            yield Static(Text(_("ctrl+s: save · esc: cancel"), style="dim"))
+            yield Label(plain(self.title_text, "bold", one_line=True), classes="dialog-title")
+            with DialogBody(classes="dialog-body"):
+                if self.hint:
+                    yield Static(plain(self.hint), classes="dialog-note")
+                if self.multiline:
+                    yield TextArea(self.initial, id="text", soft_wrap=True, show_line_numbers=False)
+                else:
+                    yield Input(self.initial, id="text")
+                if self.minutes:
+                    with Horizontal(classes="field"):
+                        yield Label(_("Minutes spent"))
+                        yield Input("", id="minutes", type="number", placeholder="0", compact=True)
+            with Vertical(classes="dialog-foot"):
+                yield Static(id="dialog-error")
+                keys = _("ctrl+s: save · esc: cancel")
+                if self.minutes:
+                    keys = _("tab: minutes · ") + keys
+                yield dialog_keys(keys)
 
     def on_mount(self) -> None:
         self.query_one("#text").focus()
@@ -121,6 +128,14 @@ class TextModal(DeskModal[TextResult | None]):
     def _text(self) -> str:
         widget = self.query_one("#text")
         return widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+
+    def unsaved(self) -> str | None:
+        """The text (or minutes) typed here, if any: cancelling asks before losing it."""
+        text = self._text()
+        minutes = self.query_one("#minutes", Input).value.strip() if self.minutes else ""
+        if text.strip() == self.initial.strip() and not minutes:
+            return None
+        return f"{self.title_text}: {text.strip() or minutes}"
 
     @on(Input.Submitted, "#text")
     def submitted(self) -> None:
@@ -148,17 +163,15 @@ class TextModal(DeskModal[TextResult | None]):
                 return
         self.dismiss(TextResult(text, minutes))
 
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
-
 
 class ConflictModal(DeskModal[bool]):
     """Someone else changed the ticket: show what, and offer to apply ours again."""
 
+    # Not on Esc: "mine" may be a typed note or summary, and a bare Esc (DESIGN §5) must
+    # not throw it away. `d` says so; enter keeps it.
     BINDINGS = [
         Binding("enter", "reapply", _("Re-apply mine"), id="dialog.reapply", priority=True),
-        Binding("escape", "discard", _("Discard mine"), id="dialog.discard"),
+        Binding("d", "discard", _("Discard mine"), id="dialog.discard"),
     ]
 
     def __init__(self, what: str, changes: list[str]) -> None:
@@ -168,18 +181,24 @@ class ConflictModal(DeskModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(_("Changed by someone else meanwhile"), style="bold yellow"))
-            body = Text()
-            for line in self.changes or [_("(the ticket's version moved)")]:
-                body.append("• ")
-                body.append_text(plain(line, one_line=True))
-                body.append("\n")
-            body.append(_("Your change: "), style="bold")
-            body.append_text(plain(self.what, one_line=True))
-            yield Static(body)
-            with Horizontal(classes="buttons"):
-                yield Button(_("Re-apply mine (enter)"), id="reapply", variant="primary")
-                yield Button(_("Discard mine (esc)"), id="discard")
+            yield Label(
+                Text(_("Changed by someone else meanwhile"), style="bold yellow"),
+                classes="dialog-title",
+            )
+            with DialogBody(classes="dialog-body"):
+                body = Text()
+                for line in self.changes or [_("(the ticket's version moved)")]:
+                    body.append("• ")
+                    body.append_text(plain(line, one_line=True))
+                    body.append("\n")
+                body.append(_("Your change: "), style="bold")
+                body.append_text(plain(self.what, one_line=True))
+                yield Static(body)
+                with Horizontal(classes="buttons"):
+                    yield Button(_("Re-apply mine (enter)"), id="reapply", variant="primary")
+                    yield Button(_("Discard mine (d)"), id="discard")
+            with Vertical(classes="dialog-foot"):
+                yield dialog_keys(_("enter: re-apply mine · d: discard mine"))
 
     @on(Button.Pressed, "#reapply")
     def action_reapply(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -15,6 +16,7 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
+from helpdesk_tui.screens.intake_draft import BLANK, DRAFT_KEY, IntakeDraft
 from helpdesk_tui.screens.modals import TextModal, TextResult
 from helpdesk_tui.services.desk import RequesterHit
 from helpdesk_tui.services.matcher import Match
@@ -39,7 +41,9 @@ class NewTicketScreen(DeskScreen[None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", _("Save ticket"), id="intake.submit", priority=True),
         Binding("ctrl+r", "pick_requester", _("Pick requester"), id="intake.requester"),
-        Binding("escape", "cancel", _("Cancel"), id="intake.cancel"),
+        # Back keeps what was typed as a draft for the next `n` (the id predates that).
+        Binding("escape", "back", _("Back"), id="intake.cancel"),
+        Binding("ctrl+l", "clear", _("Clear form"), id="intake.clear"),
     ]
 
     def __init__(self) -> None:
@@ -109,6 +113,75 @@ class NewTicketScreen(DeskScreen[None]):
         # Synchronously (Widget.focus() is deferred): keys typed right after "n" are
         # already queued for this screen and must find the requester field focused.
         self.set_focus(self.query_one("#requester", Input), scroll_visible=False)
+        draft = self.helpdesk.drafts.pop(DRAFT_KEY, None)
+        if isinstance(draft, IntakeDraft):
+            self.restore(draft)
+
+    # -- the draft --------------------------------------------------------------------------
+    def snapshot(self) -> IntakeDraft:
+        """The form as typed now."""
+        values: dict[str, str] = {}
+        for name in BLANK:
+            widget = self.query_one(f"#{name}")
+            value = widget.value if isinstance(widget, Input | Select) else ""
+            values[name] = str(value)
+        return IntakeDraft(
+            requester_text=self.query_one("#requester", Input).value,
+            requester=self.requester,
+            values=values,
+            body=self.query_one("#body", TextArea).text,
+            touched=frozenset(self.touched),
+        )
+
+    def restore(self, draft: IntakeDraft) -> None:
+        """Put a kept draft back into the form, as the agent left it."""
+        self.touched = set(draft.touched)
+        field = self.query_one("#requester", Input)
+        with field.prevent(Input.Changed):
+            field.value = draft.requester_text
+        self.requester = draft.requester
+        for name, value in draft.values.items():
+            widget = self.query_one(f"#{name}")
+            if isinstance(widget, Input | Select):
+                widget.value = value
+        self.query_one("#body", TextArea).load_text(draft.body)
+        if draft.requester is None and draft.requester_text.strip():
+            self.lookup(draft.requester_text)
+        self.notify(_("Draft restored (ctrl+l clears the form)"), timeout=4, markup=False)
+
+    def keeps_draft(self) -> str | None:
+        """Leaving keeps the typed form as a draft; quitting would lose it."""
+        draft = self.snapshot()
+        return draft.describe() if draft.typed() else None
+
+    def leave(self, then: Callable[[], None] | None = None) -> None:
+        """Back to the queue, keeping what was typed as a draft for the next `n`."""
+        draft = self.snapshot()
+        if draft.typed():
+            self.helpdesk.drafts[DRAFT_KEY] = draft
+            self.notify(_("Draft kept: press n to go on with it"), timeout=4, markup=False)
+        if self.app.screen is self:
+            self.app.pop_screen()
+        if then is not None:
+            then()
+
+    def action_back(self) -> None:
+        """Back to the queue; the typed form is kept as a draft."""
+        self.leave()
+
+    def action_clear(self) -> None:
+        """Start over with a blank form (asks first if anything was typed)."""
+        if not self.snapshot().typed():
+            return
+        from helpdesk_tui.screens.confirm import DiscardModal
+
+        def decided(discard: bool | None) -> None:
+            if discard:
+                self.app.switch_screen(NewTicketScreen())
+
+        self.app.push_screen(
+            DiscardModal(self.snapshot().describe(), question=_("Clear the form?")), decided
+        )
 
     # -- requester lookup ---------------------------------------------------------------
     @on(Input.Changed, "#requester")
@@ -279,7 +352,3 @@ class NewTicketScreen(DeskScreen[None]):
         self.app.pop_screen()
         self.helpdesk.open_ticket(ticket_id)
         self.helpdesk.data_changed()
-
-    def action_cancel(self) -> None:
-        """Leave without saving."""
-        self.app.pop_screen()
