@@ -231,3 +231,34 @@ async def test_quit_with_a_kept_intake_draft_asks_first(make_app: AppFactory) ->
         assert isinstance(app.screen, QuitModal)
         await press(pilot, "ctrl+q")
         assert not app.is_running
+
+
+# -- intake: Tab and typing go where the agent expects -----------------------------------
+async def test_tab_from_the_requester_skips_its_matches(make_app: AppFactory) -> None:
+    """The matches under the requester are entered with ↓ or ctrl+r, not by Tab: three
+    Tabs from the requester reach the title, whether or not there are matches."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", *"jane", "tab", "tab", "tab", *"Printer jams")
+        screen = app.screen
+        assert isinstance(screen, NewTicketScreen) and screen.hits
+        assert screen.query_one("#title", Input).value == "Printer jams"
+        screen.query_one("#requester", Input).focus()
+        await press(pilot, "down", "enter")
+        assert screen.requester is not None and screen.requester.name == "Jane Roe"
+
+
+async def test_letters_typed_on_a_closed_select_choose_by_label(make_app: AppFactory) -> None:
+    """A word typed on a closed select is not swallowed: it picks the option it starts."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "tab", "tab", *"se")  # Kind
+        screen = app.screen
+        assert isinstance(screen, NewTicketScreen)
+        assert screen.query_one("#kind", Select).value == "service_request"
+        screen.query_one("#category", Select).focus()
+        await press(pilot, *"net")
+        assert screen.query_one("#category", Select).value == "network"
+        assert "category" in screen.touched

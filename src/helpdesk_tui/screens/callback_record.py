@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from helpdesk_tui.errors import HelpdeskError
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskModal
-from helpdesk_tui.screens.dialog import DialogBody, dialog_keys
+from helpdesk_tui.screens.dialog import DialogBody, TypingSelect, dialog_keys
 from helpdesk_tui.services.surveys import (
     LOW_SCORE,
     MAX_SCORE,
@@ -150,7 +150,7 @@ class RecordCallbackModal(DeskModal[SurveyView | None]):
                     )
                 with Horizontal(classes="field-row"):
                     yield Label(_("Outcome"))
-                    yield Select(
+                    yield TypingSelect(
                         [(_(o), o) for o in OUTCOMES],
                         value="done",
                         allow_blank=False,

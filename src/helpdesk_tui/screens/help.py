@@ -7,13 +7,22 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.dialog import dialog_keys
+
+
+def _screen_keys_first(item: tuple[str, ActiveBinding]) -> tuple[int, str]:
+    """The screen's own keys first, then the app's (app.*), then the widgets' (no id)."""
+    key, active = item
+    binding_id = active.binding.id
+    if not binding_id:
+        return (2, key)
+    return (1 if binding_id.startswith("app.") else 0, binding_id)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -33,9 +42,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(_("action"))
         table.add_column(_("id"), style="dim")
         seen: set[tuple[str, str]] = set()
-        for key, active in sorted(
-            self.target.active_bindings.items(), key=lambda kv: kv[1].binding.id or kv[0]
-        ):
+        for key, active in sorted(self.target.active_bindings.items(), key=_screen_keys_first):
             binding = active.binding
             if not binding.description:
                 continue

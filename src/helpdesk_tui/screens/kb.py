@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
+from helpdesk_tui.screens.dialog import TypingSelect
 from helpdesk_tui.services.kb import VISIBILITIES, ArticleDraft
 from helpdesk_tui.text import plain, sanitize
 from helpdesk_tui.widgets.header import DeskHeader
@@ -285,7 +286,7 @@ class KbEditScreen(DeskScreen[None]):
         with Horizontal(classes="field"):
             yield Label(_("Category"))
             categories = self.desk.categories()
-            yield Select(
+            yield TypingSelect(
                 [(c, c) for c in categories],
                 value=d.category if d.category in categories else categories[0],
                 allow_blank=False,
@@ -298,7 +299,7 @@ class KbEditScreen(DeskScreen[None]):
             yield Label(_("Tags"))
             yield Input(", ".join(d.tags), id="kb-tags", compact=True)
             yield Label(_("Visible"), classes="second")
-            yield Select(
+            yield TypingSelect(
                 [(v, v) for v in VISIBILITIES],
                 value=d.visibility,
                 allow_blank=False,

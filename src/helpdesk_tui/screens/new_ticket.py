@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskScreen
+from helpdesk_tui.screens.dialog import TypingSelect
 from helpdesk_tui.screens.intake_draft import BLANK, DRAFT_KEY, IntakeDraft
 from helpdesk_tui.screens.modals import TextModal, TextResult
 from helpdesk_tui.services.desk import RequesterHit
@@ -32,6 +33,22 @@ DEBOUNCE = 0.15
 
 def _options(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     return [(v.replace("_", " "), v) for v in values]
+
+
+class RequesterHits(OptionList):
+    """The requesters matching what is typed. Not a stop for Tab (Tab goes on to the
+    next field, as the agent expects); ↓ or ctrl+r in the requester field enters it."""
+
+    can_focus = False
+
+    def enter(self) -> None:
+        """Take the focus, on the first match."""
+        self.can_focus = True
+        self.focus()
+        self.highlighted = 0
+
+    def on_blur(self) -> None:
+        self.can_focus = False
 
 
 class NewTicketScreen(DeskScreen[None]):
@@ -61,14 +78,14 @@ class NewTicketScreen(DeskScreen[None]):
             with Horizontal(classes="field"):
                 yield Label(_("Requester"))
                 yield Input(placeholder=_("name, phone or e-mail"), id="requester", compact=True)
-            yield OptionList(id="requester-hits", classes="-hidden")
+            yield RequesterHits(id="requester-hits", classes="-hidden")
             with Horizontal(classes="field"):
                 yield Label(_("Channel"))
-                yield Select(
+                yield TypingSelect(
                     _options(CHANNELS), value="phone", allow_blank=False, id="channel", compact=True
                 )
                 yield Label(_("Kind"), classes="second")
-                yield Select(
+                yield TypingSelect(
                     _options(KINDS), value="incident", allow_blank=False, id="kind", compact=True
                 )
             with Horizontal(classes="field"):
@@ -79,7 +96,7 @@ class NewTicketScreen(DeskScreen[None]):
                 yield TextArea(id="body", soft_wrap=True, compact=True)
             with Horizontal(classes="field"):
                 yield Label(_("Scope"))
-                yield Select(
+                yield TypingSelect(
                     _options(IMPACT_SCOPES),
                     value="one_user",
                     allow_blank=False,
@@ -90,7 +107,7 @@ class NewTicketScreen(DeskScreen[None]):
                 yield Input("1", id="users", type="integer", compact=True)
             with Horizontal(classes="field"):
                 yield Label(_("Category"))
-                yield Select(
+                yield TypingSelect(
                     _options(self.desk.categories()),
                     value="other",
                     allow_blank=False,
@@ -98,7 +115,7 @@ class NewTicketScreen(DeskScreen[None]):
                     compact=True,
                 )
                 yield Label(_("Priority"), classes="second")
-                yield Select(
+                yield TypingSelect(
                     _options(PRIORITIES),
                     value="medium",
                     allow_blank=False,
@@ -147,7 +164,10 @@ class NewTicketScreen(DeskScreen[None]):
         self.query_one("#body", TextArea).load_text(draft.body)
         if draft.requester is None and draft.requester_text.strip():
             self.lookup(draft.requester_text)
-        self.notify(_("Draft restored (ctrl+l clears the form)"), timeout=4, markup=False)
+        # Said in the title, not a toast: a toast would cover the fields being checked.
+        title = Text(_("New ticket — hotline intake"), style="bold")
+        title.append(" · " + _("draft restored (ctrl+l clears the form)"), style="yellow")
+        self.query_one("#intake-title", Label).update(title)
 
     def keeps_draft(self) -> str | None:
         """Leaving keeps the typed form as a draft; quitting would lose it."""
@@ -219,10 +239,14 @@ class NewTicketScreen(DeskScreen[None]):
 
     def action_pick_requester(self) -> None:
         """Move into the list of matching requesters."""
-        options = self.query_one("#requester-hits", OptionList)
         if self.hits:
-            options.focus()
-            options.highlighted = 0
+            self.query_one("#requester-hits", RequesterHits).enter()
+
+    def on_key(self, event: events.Key) -> None:
+        """↓ in the requester field goes down into its matches."""
+        if event.key == "down" and self.hits and self.focused is self.query_one("#requester"):
+            event.stop()
+            self.action_pick_requester()
 
     @on(OptionList.OptionSelected, "#requester-hits")
     def requester_chosen(self, event: OptionList.OptionSelected) -> None:
