@@ -178,3 +178,32 @@ async def test_terminal_too_small_is_not_left_behind_by_a_mode_key(
         for mode in ("queue", "sops"):
             stack = app.get_screen_stack(mode)
             assert not any(isinstance(s, TooSmallScreen) for s in stack)
+
+
+async def test_the_mode_key_asks_before_leaving_a_half_written_article(
+    make_app: AppFactory,
+) -> None:
+    from helpdesk_tui.screens.confirm import DiscardModal
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "f5", "n", *"Map a drive", "f5")
+        assert isinstance(app.screen, DiscardModal)
+        await press(pilot, "escape")
+        editor = app.screen
+        assert isinstance(editor, KbEditScreen)
+        await press(pilot, "f3", "f5")  # away and back: the editor is still there
+        assert app.screen is editor
+        await press(pilot, "f5", "d")
+        assert isinstance(app.screen, KbScreen) and len(app.screen_stack) == 1
+
+
+async def test_the_mode_key_keeps_the_intake_draft(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "tab", "tab", "tab", *"Printer jams", "f3")
+        assert isinstance(app.screen, QueueScreen)
+        await press(pilot, "n")
+        assert app.screen.query_one("#title").value == "Printer jams"  # type: ignore[attr-defined]
