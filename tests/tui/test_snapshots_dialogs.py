@@ -28,6 +28,8 @@ async def quiet(pilot: Pilot[Any]) -> None:
     for widget in pilot.app.screen.query("Input, TextArea"):
         if isinstance(widget, Input | TextArea):
             widget.cursor_blink = False
+            # Repaint: the line with the cursor may be cached from a blink's "off" phase.
+            widget.refresh()
     await pilot.pause()
 
 
