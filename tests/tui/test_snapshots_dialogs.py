@@ -23,12 +23,17 @@ from tests.tui.test_knowledge_screens import publish_article
 
 
 async def quiet(pilot: Pilot[Any]) -> None:
-    """No blinking cursor in the picture."""
+    """No blinking cursor and no toast in the picture (a toast leaves after a few seconds
+    of wall time, so whether it is still there depends on how busy the machine is)."""
     await settle(pilot)
+    pilot.app.clear_notifications()
     for widget in pilot.app.screen.query("Input, TextArea"):
         if isinstance(widget, Input | TextArea):
             widget.cursor_blink = False
-            # Repaint: the line with the cursor may be cached from a blink's "off" phase.
+        if isinstance(widget, TextArea):
+            # Its line cache keys the cursor only while blinking: the cursor's line may be
+            # cached from a blink's "off" phase and would stay without the cursor.
+            widget._line_cache.clear()
             widget.refresh()
     await pilot.pause()
 
