@@ -193,12 +193,10 @@ def test_low_score_improvement_and_results(planned: str) -> None:
     assert code == 0 and "response rate 50%" in out
 
 
-def test_questionnaire_from_config_file(planned: str, tmp_path: Path) -> None:
-    config = tmp_path / "config" / "config.toml"  # HELPDESK_CONFIG_DIR of the test
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        '[[survey.question]]\nid = "speed"\ntext = "Fast enough?"\n', encoding="utf-8"
-    )
+def test_questionnaire_set_then_used_by_callbacks(planned: str) -> None:
+    code, out, err = run(planned, "survey", "questions", "set", "speed=Fast enough?", "--json")
+    assert code == 0, err
+    assert json.loads(out) == [{"id": "speed", "text": "Fast enough?"}]
     code, out, _ = run(planned, "survey", "questions", "--json")
     assert code == 0 and json.loads(out) == [{"id": "speed", "text": "Fast enough?"}]
     close_tickets(planned, "Jane Roe")
@@ -212,9 +210,23 @@ def test_questionnaire_from_config_file(planned: str, tmp_path: Path) -> None:
         planned, "survey", "record", sid, "--outcome", "done", "--consent", "-a", "speed=4"
     )
     assert code == 0, err
-    config.write_text('[[survey.question]]\nid = "Bad Id"\ntext = "x"\n', encoding="utf-8")
-    code, _, err = run(planned, "survey", "questions")
-    assert code == 2 and "config.toml: survey question 1: id must be" in err
+    code, _, err = run(planned, "survey", "questions", "set", "Bad Id=x")
+    assert code == 2 and err.count("\n") == 1 and "the id must be" in err
+    code, out, _ = run(planned, "survey", "questions", "reset")
+    assert code == 0 and out.splitlines()[0].startswith("response_time: ")
+
+
+def test_questionnaire_in_config_file_is_ignored_with_a_warning(
+    planned: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "config.toml"  # HELPDESK_CONFIG_DIR of the test
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[[survey.question]]\nid = "speed"\ntext = "Fast?"\n', encoding="utf-8")
+    code, out, err = run(planned, "survey", "questions", "--json")
+    assert code == 0 and json.loads(out)[0]["id"] == "response_time"
+    assert err.count("\n") == 1
+    assert "config.toml: [survey] is no longer read" in err
+    assert "helpdesk survey questions set" in err and "helpdesk policy import" in err
 
 
 def test_untrusted_names_are_plain_in_tables(planned: str) -> None:

@@ -5,6 +5,7 @@ Runs on SQLite and, with HELPDESK_TEST_PG_URL set, on PostgreSQL (the `desk` fix
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.errors import NotFound, UsageError
-from helpdesk_tui.services import monitor, workflow
+from helpdesk_tui.errors import NotFound, PermissionDenied, UsageError
+from helpdesk_tui.services import (
+    closure,
+    desk_policy,
+    monitor,
+    monitor_config,
+    sla_rules,
+    workflow,
+)
 from helpdesk_tui.services.monitor import AutoEscalateRule, WatchReport
 from helpdesk_tui.services.sla import SlaBook, sla_status
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
@@ -58,9 +66,22 @@ def watch(
     desk: Desk,
     now: datetime,
     rules: Sequence[AutoEscalateRule] = (),
-    backlog: timedelta = timedelta(hours=24),
+    backlog: timedelta | None = None,
 ) -> WatchReport:
-    return desk.store.run_write(lambda s: monitor.watch_once(s, now, rules=rules, backlog=backlog))
+    """One pass as the admin, after storing `rules` (those not there yet) and `backlog`
+    as the desk's policy."""
+
+    def work(s: Session) -> WatchReport:
+        have = {r.rule.name for r in sla_rules.list_rules(s, desk.admin)}
+        for rule in rules:
+            if rule.name not in have:
+                sla_rules.add_rule(s, desk.admin, rule, now=now)
+        if backlog is not None:
+            hours = backlog.total_seconds() / 3600
+            desk_policy.set_policy(s, desk.admin, {"backlog_hours": hours}, now=now)
+        return monitor.watch_once(s, now, actor=desk.admin)
+
+    return desk.store.run_write(work)
 
 
 def events(desk: Desk, ticket_id: int | None = None) -> set[tuple[str, str]]:
@@ -336,7 +357,7 @@ def test_old_backlog_is_recorded_and_summarised(team: Desk) -> None:
 
 
 def rule(**table: Any) -> AutoEscalateRule:
-    return monitor.parse_rule(1, {"name": "r1", **table})
+    return monitor_config.parse_rule(1, {"name": "r1", **table})
 
 
 def test_no_response_rule_goes_to_a_supervisor_once(team: Desk) -> None:
@@ -401,18 +422,21 @@ def test_a_failing_escalation_does_not_stop_the_pass(desk: Desk) -> None:
     assert any("failed" in text for text in sla_log(desk, tid))
 
 
-def test_unknown_or_first_line_group_is_a_usage_error(desk: Desk) -> None:
+def test_rules_name_an_existing_l2_l3_group(desk: Desk) -> None:
     with pytest.raises(UsageError, match="unknown group 'L9'; valid: "):
         watch(desk, T0, [rule(on="breach", to_group="L9")])
     with pytest.raises(UsageError, match="first-line group"):
         watch(desk, T0, [rule(on="breach", to_group="Service Desk")])
+    with pytest.raises(UsageError, match="unknown category 'plumbing'"):
+        watch(desk, T0, [rule(on="breach", to="supervisor", category="plumbing")])
 
 
-# --------------------------------------------------------------------------- config
+# --------------------------------------------------------------------------- legacy config
 
 
-def test_config_format() -> None:
-    config = monitor.load_watch_config(
+def test_legacy_config_format() -> None:
+    """The old [sla] table, read only by `helpdesk policy import` now."""
+    config = monitor_config.parse_legacy_sla(
         {
             "sla": {
                 "backlog_hours": 6,
@@ -441,7 +465,7 @@ def test_config_format() -> None:
     assert second.name == "rule-2" and second.priorities == ("critical", "high")
     assert second.matches("high", "network") and not second.matches("low", "network")
     assert not second.matches("high", "hardware")
-    assert monitor.load_watch_config({}).rules == ()
+    assert monitor_config.parse_legacy_sla({}).rules == ()
 
 
 @pytest.mark.parametrize(
@@ -449,24 +473,24 @@ def test_config_format() -> None:
     [
         ({"to": "supervisor"}, "exactly one trigger"),
         ({"no_response_minutes": 5, "on": "breach", "to": "supervisor"}, "exactly one trigger"),
-        ({"no_response_minutes": 0, "to": "supervisor"}, "whole number >= 1"),
-        ({"no_response_minutes": "15", "to": "supervisor"}, "whole number >= 1"),
+        ({"no_response_minutes": 0, "to": "supervisor"}, "whole number from 1"),
+        ({"no_response_minutes": "15", "to": "supervisor"}, "whole number from 1"),
         ({"on": "late", "to": "supervisor"}, "on must be one of warning, breach"),
         ({"on": "breach", "clock": "wall", "to": "supervisor"}, "clock must be one of"),
-        ({"no_response_minutes": 5, "clock": "response", "to": "supervisor"}, "clock goes"),
+        ({"no_response_minutes": 5, "clock": "response", "to": "supervisor"}, "a clock goes"),
         ({"on": "breach"}, "exactly one target"),
         ({"on": "breach", "to": "boss"}, 'to must be "supervisor"'),
         ({"on": "breach", "to": "supervisor", "to_group": "L3"}, "exactly one target"),
-        ({"on": "breach", "to_group": ""}, "to_group must be a group name"),
+        ({"on": "breach", "to_group": ""}, "the target group must be a group name"),
         ({"on": "breach", "to": "supervisor", "priority": "urgent"}, "unknown priority"),
         ({"on": "breach", "to": "supervisor", "priority": []}, "a name or a list"),
         ({"on": "breach", "to": "supervisor", "colour": "red"}, "unknown key 'colour'"),
-        ({"on": "breach", "to": "supervisor", "name": ""}, "name must be"),
+        ({"on": "breach", "to": "supervisor", "name": ""}, "the name must be"),
     ],
 )
 def test_bad_rules_are_one_line_usage_errors(table: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message) as caught:
-        monitor.load_watch_config({"sla": {"auto_escalate": [table]}})
+        monitor_config.parse_legacy_sla({"sla": {"auto_escalate": [table]}})
     assert "\n" not in str(caught.value)
     assert str(caught.value).startswith("[[sla.auto_escalate]] #1")
 
@@ -478,6 +502,7 @@ def test_bad_rules_are_one_line_usage_errors(table: dict[str, Any], message: str
         ({"sla": {"auto_escalate": {"to": "supervisor"}}}, r"\[\[sla.auto_escalate\]\] tables"),
         ({"sla": {"auto_escalate": ["x"]}}, "must be a table"),
         ({"sla": {"backlog_hours": -1}}, "backlog_hours"),
+        ({"sla": {"backlog": 3}}, "unknown key 'backlog'"),
         (
             {
                 "sla": {
@@ -493,7 +518,7 @@ def test_bad_rules_are_one_line_usage_errors(table: dict[str, Any], message: str
 )
 def test_bad_sla_tables(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        monitor.load_watch_config(raw)
+        monitor_config.parse_legacy_sla(raw)
 
 
 # --------------------------------------------------------------------------- notifications
@@ -560,3 +585,73 @@ def test_ola_clocks_of_the_resolver_group(team: Desk) -> None:
     assert "OLA acceptance breached" in entry
     watch(team, T0 + timedelta(days=2), backlog=timedelta(days=30))
     assert ("ola", "breach") in events(team, taken)
+
+
+# --------------------------------------------------------------------------- permission, auto-close
+
+
+def test_only_supervisors_and_admins_run_the_watcher(team: Desk) -> None:
+    new_ticket(team)
+    later = T0 + timedelta(hours=5)
+    for login in ("dan", "bob"):  # an L1 agent, an L2 engineer
+        actor = team.actor(login)
+        with pytest.raises(PermissionDenied, match="sla.watch"):
+            team.store.run_write(lambda s, a=actor: monitor.watch_once(s, later, actor=a))
+    assert events(team) == set() and notes(team) == []  # nothing recorded by the refusals
+    sue = team.actor("sue")
+    report = team.store.run_write(lambda s: monitor.watch_once(s, later, actor=sue))
+    assert report.events
+
+
+def test_disabled_rules_are_not_applied(team: Desk) -> None:
+    tid = new_ticket(team)
+    rules = [rule(no_response_minutes=15, to="supervisor")]
+    watch(team, T0, rules)
+    team.store.run_write(lambda s: sla_rules.set_rule_active(s, team.admin, "r1", False))
+    assert watch(team, T0 + timedelta(minutes=20)).escalations == []
+    team.store.run_write(lambda s: sla_rules.set_rule_active(s, team.admin, "r1", True))
+    report = watch(team, T0 + timedelta(minutes=21))
+    assert [h.ticket_id for h in report.escalations] == [tid]
+
+
+def resolve(desk: Desk, ticket_id: int, at: datetime) -> None:
+    desk.store.run_write(
+        lambda s: workflow.change_status(
+            s, desk.admin, ticket_id, "resolved", note="fixed", code="solved_permanent", now=at
+        )
+    )
+
+
+def test_the_watcher_auto_closes_after_the_policys_days_once(desk: Desk) -> None:
+    desk.store.run_write(
+        lambda s: desk_policy.set_policy(s, desk.admin, {"auto_close_days": 3}, now=T0)
+    )
+    old, fresh, confirmed = (new_ticket(desk, channel="phone") for _ in range(3))
+    resolve(desk, old, T0)
+    resolve(desk, confirmed, T0)
+    resolve(desk, fresh, T0 + timedelta(days=1))
+    desk.store.run_write(
+        lambda s: closure.confirm_resolution(s, desk.admin, confirmed, "phone", now=T0)
+    )
+    assert watch(desk, T0 + timedelta(days=3) - timedelta(seconds=1)).auto_closed == []
+    report = watch(desk, T0 + timedelta(days=3))
+    assert report.auto_closed == [old] and report.to_dict()["auto_closed"] == [old]
+    assert watch(desk, T0 + timedelta(days=3, minutes=1)).auto_closed == []
+    assert watch(desk, T0 + timedelta(days=4)).auto_closed == [fresh]
+    with desk.store.read() as s:
+        ticket = s.get(Ticket, old)
+        assert ticket is not None
+        assert ticket.status == "closed" and ticket.confirmation_channel == "auto"
+        texts = list(
+            s.scalars(
+                sa.select(col(Interaction.text)).where(
+                    col(Interaction.ticket_id) == old, col(Interaction.kind) == "status"
+                )
+            )
+        )
+        audits = [
+            a.detail
+            for a in s.scalars(sa.select(Audit).where(col(Audit.action) == "ticket.autoclose"))
+        ]
+    assert sum("no reply from the requester within 3 days" in t for t in texts) == 1
+    assert [json.loads(d)["ids"] for d in audits] == [[old], [fresh]]

@@ -404,9 +404,10 @@ def test_results_summary(desk: Desk) -> None:
     assert later["scheduled"] == 0 and later["response_rate"] is None
 
 
-# -- the questionnaire from config -------------------------------------------------------------
-def test_default_questionnaire() -> None:
-    assert surveys.questionnaire_from_config({}) == DEFAULT_QUESTIONS
+# -- the questionnaire: desk policy in the database --------------------------------------------
+def test_default_questionnaire(desk: Desk) -> None:
+    with desk.store.read() as s:
+        assert surveys.load_questionnaire(s) == DEFAULT_QUESTIONS
     assert [q.id for q in DEFAULT_QUESTIONS] == [
         "response_time",
         "problem_solving",
@@ -415,52 +416,71 @@ def test_default_questionnaire() -> None:
     ]
 
 
-def test_questionnaire_from_config() -> None:
-    raw = {
-        "survey": {
-            "question": [
-                {"id": "speed", "text": " Fast enough? "},
-                {"id": "overall", "text": "Overall?"},
-            ]
-        }
-    }
-    assert surveys.questionnaire_from_config(raw) == (
+def set_questions(desk: Desk, actor: Actor, questions: Any) -> Any:
+    return desk.store.run_write(lambda s: surveys.set_questionnaire(s, actor, questions))
+
+
+def test_a_supervisor_sets_the_questionnaire_for_everyone(desk: Desk) -> None:
+    sue = desk.add_agent("sue", "supervisor")
+    wanted = surveys.parse_question_args(["speed= Fast  enough? ", "overall=Overall?"])
+    assert set_questions(desk, sue, wanted) == (
         Question("speed", "Fast enough?"),
         Question("overall", "Overall?"),
     )
+    with desk.store.read() as s:
+        assert surveys.load_questionnaire(s) == wanted
+        audit = s.scalars(sa.select(Audit).where(col(Audit.action) == "survey.questions")).one()
+    assert json.loads(audit.detail)["to"] == ["speed", "overall"]
+    assert audit.actor_id == sue.agent_id
+    assert set_questions(desk, sue, None) == DEFAULT_QUESTIONS  # reset
+    with desk.store.read() as s:
+        assert surveys.load_questionnaire(s) == DEFAULT_QUESTIONS
+
+
+def test_agents_may_not_change_the_questionnaire(desk: Desk) -> None:
+    ann = desk.add_agent("ann", "agent")
+    with pytest.raises(PermissionDenied, match="survey.manage"):
+        set_questions(desk, ann, (Question("speed", "Fast?"),))
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("args", "message"),
     [
-        ({"survey": "yes"}, r"\[survey\] must be a table"),
-        ({"survey": {"question": "speed"}}, r"\[\[survey.question\]\] tables"),
-        ({"survey": {"question": []}}, "at least one question"),
-        ({"survey": {"question": [{"text": "Fast?"}]}}, "question 1: id must be"),
-        ({"survey": {"question": [{"id": "Bad Id", "text": "x"}]}}, "id must be lowercase"),
-        ({"survey": {"question": [{"id": "speed"}]}}, r"question 1 \(speed\): text"),
-        (
-            {"survey": {"question": [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}]}},
-            "duplicate id 'a'",
-        ),
-        ({"survey": {"question": [{"id": "a", "text": "x", "scale": 10}]}}, "unknown key 'scale'"),
+        ([], "at least one question"),
+        (["speed"], "not ID=TEXT"),
+        (["=Fast?"], "question 1: the id must be"),
+        (["Bad Id=x"], "the id must be a lowercase letter"),
+        (["speed= "], r"question 1 \(speed\): the text must not be empty"),
+        (["a=x", "a=y"], "question 2: duplicate id 'a'"),
+        ([f"q{n}=x" for n in range(21)], "at most 20 questions"),
+        (["speed=" + "x" * 301], "longer than 300"),
     ],
 )
-def test_questionnaire_validation(raw: dict[str, Any], message: str) -> None:
+def test_questionnaire_validation(args: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message) as err:
-        surveys.questionnaire_from_config(raw)
-    assert str(err.value).startswith("config.toml: ") and "\n" not in str(err.value)
+        surveys.parse_question_args(args)
+    assert "\n" not in str(err.value)
 
 
-def test_answers_follow_a_configured_questionnaire(desk: Desk, one_due: int) -> None:
-    questions = (Question("speed", "Fast enough?"),)
+def test_a_hand_edited_questionnaire_falls_back_to_the_default(desk: Desk) -> None:
+    from helpdesk_tui.services.desk_policy import put_value
+
+    desk.store.run_write(lambda s: put_value(s, desk.admin, "survey.questions", [{"id": 5}]))
+    with desk.store.read() as s:
+        assert surveys.load_questionnaire(s) == DEFAULT_QUESTIONS
+
+
+def test_answers_follow_the_desks_questionnaire(desk: Desk, one_due: int) -> None:
+    set_questions(desk, desk.admin, (Question("speed", "Fast enough?"),))
     with pytest.raises(UsageError, match="unknown question 'overall'; valid: speed"):
-        record(desk, one_due, "done", True, answers={"overall": 4}, questions=questions)
-    view = record(desk, one_due, "done", True, answers={"speed": 1}, questions=questions)
+        record(desk, one_due, "done", True, answers={"overall": 4})
+    view = record(desk, one_due, "done", True, answers={"speed": 1})
     assert view.answers == {"speed": 1}
     with desk.store.read() as s:
         [item] = surveys.list_improvements(s, desk.admin)
+        results = surveys.survey_results(s, desk.admin)
     assert "Fast enough?" in item.text
+    assert [(q["id"], q["text"]) for q in results["questions"]] == [("speed", "Fast enough?")]
 
 
 def test_parse_answers() -> None:

@@ -399,31 +399,33 @@ def run_app(cli: Any) -> None:
     from helpdesk_tui.services.identity import agent_login
     from helpdesk_tui.services.opening import open_queue
 
-    settings = cli.settings
+    # The config schema (pydantic) is checked in load_desk, after the first frame.
+    settings = cli.launch_settings()
     login = agent_login()
 
     def load_desk() -> DeskService:
         from helpdesk_tui.cli.ticket import load_rules_for
         from helpdesk_tui.services.desk import DeskService
 
-        rules = load_rules_for(settings)
-        desk = DeskService(cli.store(), login, as_login=cli.as_login, rules=rules)
-        desk.configure_surveys(settings.raw)
+        checked = cli.checked_settings()  # a mistake in config.toml ends the app here
+        rules = load_rules_for(checked)
+        desk = DeskService(
+            cli.store(), login, as_login=cli.as_login, rules=rules, sop_dir=checked.sop_dir
+        )
         desk.actor  # noqa: B018 - fail early if we are no agent
         gc.freeze()  # what the desk imported lives as long as the app too (see below)
         return desk
 
-    mouse_setting = settings.ui.get("mouse")
-    mouse = bool(mouse_setting) if mouse_setting is not None else not ssh_session()
+    mouse = settings.mouse if settings.mouse is not None else not ssh_session()
     opening = None
     if cli.as_login is None:  # acting as someone else is checked by the services only
         opening = open_queue(
             settings.db_url, login, limit=launch_page_size(), now=datetime.now(UTC)
         )
     if opening is None:
-        app = HelpdeskApp(load_desk(), keymap=settings.keymap)
+        app = HelpdeskApp(load_desk(), keymap=dict(settings.keymap))
     else:
-        app = HelpdeskApp(opening=opening, load_desk=load_desk, keymap=settings.keymap)
+        app = HelpdeskApp(opening=opening, load_desk=load_desk, keymap=dict(settings.keymap))
     # Everything imported so far lives as long as the app: keep it out of the cyclic
     # collector's full passes, which otherwise walk it all and stall a keystroke.
     gc.freeze()

@@ -10,6 +10,7 @@ from sqlmodel import col
 from helpdesk_tui.screens.notifications import NotificationsScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.services import monitor, rbac
+from helpdesk_tui.services.context import SYSTEM
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.models import Agent
 from helpdesk_tui.store.models.monitoring import Notification
@@ -129,7 +130,9 @@ async def test_notifications_from_the_watcher(make_app: AppFactory, seeded: Stor
     seeded.run_write(
         lambda s: rbac.set_agent_roles(s, admin, rbac.os_login(), ["admin", "supervisor"])
     )
-    report = seeded.run_write(lambda s: monitor.watch_once(s, NOW + timedelta(days=1)))
+    report = seeded.run_write(
+        lambda s: monitor.watch_once(s, NOW + timedelta(days=1), actor=SYSTEM)
+    )
     assert report.events
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -17,6 +17,7 @@ from helpdesk_tui.cli.ticket import app as ticket_app
 from helpdesk_tui.errors import NotFound, UsageError
 from helpdesk_tui.services import closure, escalation, views
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.desk_policy import load_policy
 from helpdesk_tui.store.models import Ticket
 from helpdesk_tui.store.types import utcnow
 from helpdesk_tui.text import plain
@@ -196,21 +197,22 @@ def confirm(
 def autoclose(
     ctx: typer.Context,
     days: Annotated[
-        int | None, typer.Option(help="days without reply (default: [closure] auto_close_days)")
+        int | None,
+        typer.Option(help="days without reply (default: the desk's policy, `policy show`)"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Close resolved tickets whose requester did not reply in N days (supervisors; cron)."""
-    if days is None:
-        days = closure.ClosureConfig.from_raw(state(ctx).settings.raw).auto_close_days
 
-    closed = state(ctx).write(
-        lambda session, actor: closure.close_unconfirmed(session, utcnow(), days, actor=actor)
-    )
+    def work(session: Session, actor: Actor) -> tuple[list[int], int]:
+        wait = days if days is not None else load_policy(session).auto_close_days
+        return closure.close_unconfirmed(session, utcnow(), wait, actor=actor), wait
+
+    closed, waited = state(ctx).write(work)
     if as_json:
-        print_json({"closed": closed, "days": days})
+        print_json({"closed": closed, "days": waited})
     else:
-        echo(f"{len(closed)} ticket(s) closed after {days} days without reply")
+        echo(f"{len(closed)} ticket(s) closed after {waited} days without reply")
 
 
 @ola_app.command("list")

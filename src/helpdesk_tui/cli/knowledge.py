@@ -43,8 +43,7 @@ def sop_dir(ctx: typer.Context, given: Path | None) -> Path:
 
 def library_dir(settings: Settings) -> Path:
     """The desk's SOP folder: `[desk] sop_dir` in config, else the shipped library."""
-    configured = settings.raw.get("desk", {}).get("sop_dir")
-    return Path(configured).expanduser() if configured else shipped_sop_dir()
+    return settings.sop_dir or shipped_sop_dir()
 
 
 @sop_app.command("lint")

@@ -131,6 +131,7 @@ def build_app() -> typer.Typer:
         knowledge,
         learning,
         monitor,
+        policy,
         secret,
         survey,
         ticket,
@@ -146,6 +147,7 @@ def build_app() -> typer.Typer:
     learning.register(full)
     escalation.register(full)
     monitor.register(full)
+    policy.register(full)
     survey.register(full)
     secret.register(full)
     return full

@@ -1,4 +1,7 @@
-"""CLI commands of issue 6 (monitor): `helpdesk sla watch` and `helpdesk notifications`.
+"""`helpdesk sla watch` (the SLA watcher) and `helpdesk notifications`; the `sla` group.
+
+The rest of the `sla` group is desk policy: `sla calendar` (cli/sla_calendar.py),
+`sla policy` and `sla rule` (cli/sla_policy.py).
 
 `sla watch` is the SLA watcher: `--once` for cron, without it a loop for a service
 (systemd, a container). The loop ends cleanly on SIGTERM or Ctrl-C, after the pass in
@@ -15,10 +18,11 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from helpdesk_tui.cli import sla_calendar, sla_policy
 from helpdesk_tui.cli.common import CliState, echo, print_json, print_records, state
 from helpdesk_tui.errors import StoreUnavailable, UsageError
 from helpdesk_tui.services import monitor
-from helpdesk_tui.services.monitor import WatchConfig, WatchReport
+from helpdesk_tui.services.monitor import WatchReport
 from helpdesk_tui.store.types import utcnow
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -26,7 +30,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 #: Event lines printed per pass before "... and N more" (all of them with --json).
 SHOW_EVENTS = 50
 
-sla_app = typer.Typer(help="Watch SLA clocks: warnings, breaches, auto-escalation.")
+sla_app = typer.Typer(
+    help="SLA clocks: the watcher, and the desk's calendars, targets and escalation rules.",
+    no_args_is_help=True,
+)
+sla_app.add_typer(sla_calendar.app, name="calendar")
+sla_app.add_typer(sla_policy.policy_app, name="policy")
+sla_app.add_typer(sla_policy.rule_app, name="rule")
 notifications_app = typer.Typer(
     help="List your notifications (SLA warnings, breaches, escalations), unread first, "
     "newest first; `read` marks them read.",
@@ -43,13 +53,13 @@ def register(app: typer.Typer) -> None:
 # --------------------------------------------------------------------------- sla watch
 
 
-def _pass(cli: CliState, config: WatchConfig, login: str) -> WatchReport:
-    """One watcher pass in one retried write transaction."""
-    return cli.store().run_write(
-        lambda session: monitor.watch_once(
-            session, utcnow(), rules=config.rules, backlog=config.backlog, watcher=login
-        )
-    )
+def _pass(cli: CliState) -> WatchReport:
+    """One watcher pass in one retried write transaction, as the agent running it.
+
+    The actor (and so the permission `sla.watch`) is resolved at every pass: an account
+    whose role was taken away stops watching at its next pass.
+    """
+    return cli.write(lambda session, actor: monitor.watch_once(session, utcnow(), actor=actor))
 
 
 def _print_report(report: WatchReport, as_json: bool, stream: bool) -> None:
@@ -64,7 +74,8 @@ def _print_report(report: WatchReport, as_json: bool, stream: bool) -> None:
         f"sla watch {report.at:%Y-%m-%d %H:%M:%S} UTC: {report.candidates:,} tickets checked, "
         f"{len(report.events):,} recorded ({breaches:,} breaches, "
         f"{len(report.events) - breaches:,} warnings, {report.backlog:,} backlog), "
-        f"{len(report.escalations):,} escalations, {report.notifications:,} notifications"
+        f"{len(report.escalations):,} escalations, {report.notifications:,} notifications, "
+        f"{len(report.auto_closed):,} auto-closed"
     )
     for event in report.events[:SHOW_EVENTS]:
         late = "" if event.notified else " (backlog: summarised to supervisors)"
@@ -76,6 +87,11 @@ def _print_report(report: WatchReport, as_json: bool, stream: bool) -> None:
         echo(f"  ... and {len(report.events) - SHOW_EVENTS:,} more (--json lists all)")
     for hit in report.escalations:
         echo(f"  #{hit.ticket_id} auto-escalated by rule {hit.rule!r}: {hit.action}")
+    if report.auto_closed:
+        shown = ", ".join(f"#{tid}" for tid in report.auto_closed[:SHOW_EVENTS])
+        more = len(report.auto_closed) - SHOW_EVENTS
+        tail = f" and {more:,} more" if more > 0 else ""
+        echo(f"  auto-closed (no confirmation within the policy's days): {shown}{tail}")
 
 
 @sla_app.command("watch")
@@ -87,16 +103,16 @@ def watch(
     ] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record SLA warnings (75 %) and breaches (100 %) once, notify, auto-escalate.
+    """Record SLA warnings (75 %) and breaches (100 %) once, notify, auto-escalate, auto-close.
 
-    Auto-escalation rules come from [[sla.auto_escalate]] in config.toml (see README,
-    "SLA monitoring"). With --json and without --once, prints one JSON object per pass.
+    Needs the permission sla.watch (supervisors, admins). What it applies is desk policy
+    in the database: `sla rule ...` (auto-escalation), `policy set` (backlog window,
+    auto-close days). With --json and without --once, prints one JSON object per pass.
     """
     cli = state(ctx)
-    config = monitor.load_watch_config(cli.settings.raw)
-    login = cli.read(lambda _session, actor: actor.login)  # fail early if not an agent
+    cli.read(lambda _session, actor: actor.require("sla.watch"))  # fail before the loop
     if once:
-        _print_report(_pass(cli, config, login), as_json, stream=False)
+        _print_report(_pass(cli), as_json, stream=False)
         return
     stop = threading.Event()
 
@@ -107,7 +123,7 @@ def watch(
     try:
         while not stop.is_set():
             try:
-                _print_report(_pass(cli, config, login), as_json, stream=True)
+                _print_report(_pass(cli), as_json, stream=True)
             except (StoreUnavailable, DBAPIError) as exc:
                 # A service keeps going through a locked or restarting database.
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -6,6 +6,7 @@ TUI through this without loading them (cli/entry.py, the launch budget of DESIGN
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -31,13 +32,37 @@ class CliState:
     as_login: str | None = None
     _settings: Settings | None = None
     _store: Store | None = field(default=None, repr=False)
+    _notified: bool = field(default=False, repr=False)
 
     @property
     def settings(self) -> Settings:
-        """Settings from config file, environment and `--db`."""
+        """Settings from config file, environment and `--db`, validated (loaded once)."""
         if self._settings is None:
-            self._settings = Settings.load(self.db)
+            self._settings = self._warned(Settings.load(self.db))
         return self._settings
+
+    def launch_settings(self) -> Settings:
+        """Settings for the TUI's first frame: the schema check is left to `checked_settings`
+        (see `Settings.load_for_launch`), unless settings were loaded already."""
+        if self._settings is None:
+            self._settings = self._warned(Settings.load_for_launch(self.db))
+        return self._settings
+
+    def checked_settings(self) -> Settings:
+        """The settings, validated against the schema now if the launch deferred it."""
+        if self._settings is None:
+            return self.settings
+        if not self._settings.checked:
+            self._settings = self._settings.check()
+        return self._settings
+
+    def _warned(self, settings: Settings) -> Settings:
+        """Say once, on stderr, which policy tables of the config file are ignored now."""
+        if not self._notified:
+            self._notified = True
+            for line in settings.notices():
+                print(f"helpdesk: warning: {line}", file=sys.stderr)
+        return settings
 
     def store(self, *, check: bool = True, password: bool = True) -> Store:
         """The store; with `check`, refuses a missing or outdated schema with a clear message.
@@ -51,7 +76,7 @@ class CliState:
             from helpdesk_tui.store.engine import Store
             from helpdesk_tui.store.files import FILE_MODES
 
-            settings = self.settings
+            settings = self.checked_settings()  # file modes and the secret name: validated
             url = connect_url(settings) if password else settings.db_url
             self._store = Store(url, file_modes=FILE_MODES[settings.file_mode])
         if check:

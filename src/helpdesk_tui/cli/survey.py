@@ -2,7 +2,8 @@
 
 `survey plan add|list|disable|enable` plans them, `survey due` schedules freshly closed
 tickets and lists whom to call today, `survey record` stores a call's outcome, `survey
-list|improvements|results|questions` are for the supervisor.
+list|improvements|results` are for the supervisor, `survey questions [set|reset]` shows
+and changes the questionnaire (desk policy in the database).
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 app = typer.Typer(help="Satisfaction callbacks: plans, due calls, answers.", no_args_is_help=True)
 plan_app = typer.Typer(help="Survey plans (sampling, delay, method, scope).", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
+questions_app = typer.Typer(
+    help="The questionnaire of the callbacks; `set` and `reset` change it (supervisors).",
+    invoke_without_command=True,
+)
+app.add_typer(questions_app, name="questions")
 
 
 def register(root: typer.Typer) -> None:
     """Add `survey` to the root app."""
     root.add_typer(app, name="survey")
-
-
-def _questions(ctx: typer.Context) -> tuple[surveys.Question, ...]:
-    """The questionnaire from config.toml (validated: a mistake is exit 2)."""
-    return surveys.questionnaire_from_config(state(ctx).settings.raw)
 
 
 def _local(value: str | None) -> str:
@@ -203,7 +204,6 @@ def record(
     as_json: JsonOpt = False,
 ) -> None:
     """Record how a callback went; a score <= 2 opens an improvement item."""
-    questions = _questions(ctx)
     answers = surveys.parse_answers(answer or [])
     view = state(ctx).write(
         lambda session, actor: surveys.record_survey(
@@ -214,7 +214,6 @@ def record(
             consent,
             answers,
             comment,
-            questions=questions,
         )
     )
     if as_json:
@@ -301,11 +300,10 @@ def results(
     as_json: JsonOpt = False,
 ) -> None:
     """CSAT from the callbacks: response rate and average score per question."""
-    questions = _questions(ctx)
     start, end = parse_when(since, "--since"), parse_when(until, "--until")
 
     def work(session: Session, actor: Actor) -> dict[str, Any]:
-        return surveys.survey_results(session, actor, questions=questions, since=start, until=end)
+        return surveys.survey_results(session, actor, since=start, until=end)
 
     summary = state(ctx).read(work)
     if as_json:
@@ -326,10 +324,42 @@ def results(
     print_records(records, ["id", "average", "answers", "low", "text"], "table")
 
 
-@app.command("questions")
+@questions_app.callback()
 def questions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Show the questionnaire (from config.toml, else the default)."""
-    found = _questions(ctx)
+    """Show the questionnaire (desk policy; the default until a supervisor sets one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = state(ctx).read(lambda session, actor: surveys.load_questionnaire(session))
+    _print_questions(found, as_json)
+
+
+@questions_app.command("set")
+def questions_set(
+    ctx: typer.Context,
+    question: Annotated[
+        list[str], typer.Argument(help="ID=TEXT per question, in the order they are asked")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the questionnaire (permission survey.manage, audited).
+
+    IDs are lowercase letters, digits and _; answers are recorded as ID=SCORE.
+    """
+    wanted = surveys.parse_question_args(question)
+    found = state(ctx).write(
+        lambda session, actor: surveys.set_questionnaire(session, actor, wanted)
+    )
+    _print_questions(found, as_json)
+
+
+@questions_app.command("reset")
+def questions_reset(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Go back to the default questionnaire (permission survey.manage, audited)."""
+    found = state(ctx).write(lambda session, actor: surveys.set_questionnaire(session, actor, None))
+    _print_questions(found, as_json)
+
+
+def _print_questions(found: tuple[surveys.Question, ...], as_json: bool) -> None:
     if as_json:
         print_json([{"id": q.id, "text": q.text} for q in found])
         return

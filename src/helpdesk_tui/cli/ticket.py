@@ -324,9 +324,8 @@ def status_(
     Resolving needs --code and --note (the resolution); reopening (in_progress from
     resolved or closed) needs --note (why).
     """
-    from helpdesk_tui.services.closure import ClosureConfig
+    from helpdesk_tui.services.desk_policy import load_policy
 
-    reopen_days = ClosureConfig.from_raw(state(ctx).settings.raw).reopen_days
     state(ctx).write(
         lambda session, actor: workflow.change_status(
             session,
@@ -335,7 +334,7 @@ def status_(
             status,
             note=note_text,
             code=code,
-            reopen_days=reopen_days,
+            reopen_days=load_policy(session).reopen_days,
             expected_version=if_version,
         )
     )

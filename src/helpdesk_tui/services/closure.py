@@ -5,19 +5,15 @@ fix (by phone, mail or chat: `confirm_resolution`) or closes itself after N days
 reply (`close_unconfirmed`, called by the SLA watcher or a cron through
 `helpdesk ticket autoclose`). Within `reopen_days` of its resolution a ticket may be
 reopened, back to whoever resolved it; later, a new ticket referencing it is the way.
-Both limits come from config.toml:
-
-    [closure]
-    auto_close_days = 5
-    reopen_days = 10
+Both limits are desk policy in the database (`services/desk_policy.py`, set with
+`helpdesk policy set --auto-close-days N --reopen-days N`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -51,34 +47,6 @@ DEFAULT_REOPEN_DAYS: Final = 10
 
 #: Log kinds that are a contact with the requester (for first-contact resolution).
 CONTACT_KINDS: Final = frozenset({"call", "email", "chat"})
-
-
-@dataclass(frozen=True)
-class ClosureConfig:
-    """The `[closure]` table of config.toml."""
-
-    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
-    reopen_days: int = DEFAULT_REOPEN_DAYS
-
-    @classmethod
-    def from_raw(cls, raw: Mapping[str, Any]) -> ClosureConfig:
-        """Read `[closure]` from the parsed config file; bad values are one-line errors."""
-        table = raw.get("closure", {})
-        if not isinstance(table, Mapping):
-            raise UsageError("config.toml: [closure] must be a table")
-        unknown = set(table) - {"auto_close_days", "reopen_days"}
-        if unknown:
-            raise UsageError(f"config.toml [closure]: unknown key {sorted(unknown)[0]!r}")
-        values = {}
-        for key, default in (
-            ("auto_close_days", DEFAULT_AUTO_CLOSE_DAYS),
-            ("reopen_days", DEFAULT_REOPEN_DAYS),
-        ):
-            value = table.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"config.toml [closure] {key} must be a whole number >= 1")
-            values[key] = value
-        return cls(**values)
 
 
 def check_resolution_code(code: str | None) -> str:

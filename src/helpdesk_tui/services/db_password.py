@@ -47,8 +47,7 @@ def url_origin(settings: Settings, option: str | None) -> str:
         return "--db"
     if os.environ.get("HELPDESK_DB"):
         return "HELPDESK_DB"
-    desk = settings.raw.get("desk")
-    if isinstance(desk, dict) and desk.get("db"):
+    if settings.db_origin == "config":
         return str(settings.config_file)
     return "default"
 

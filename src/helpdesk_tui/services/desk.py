@@ -30,6 +30,7 @@ from helpdesk_tui.services import (
 )
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk_knowledge import KnowledgeDesk
+from helpdesk_tui.services.desk_policy import load_policy
 from helpdesk_tui.services.desk_surveys import SurveyDesk
 from helpdesk_tui.services.learning import active_model_info, load_active_model
 from helpdesk_tui.services.queue_types import NearestBreach, PageKey, QueuePage, QueueQuery
@@ -69,10 +70,8 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         rules: RuleSet | None = None,
         clock: Callable[[], datetime] = utcnow,
         sop_dir: Path | None = None,
-        closure_config: closure.ClosureConfig | None = None,
     ) -> None:
         self.store = store
-        self._closure = closure_config
         self.sop_dir = sop_dir
         self._knowledge_init()
         self._login = login
@@ -203,15 +202,6 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         """Take the ticket (Conflict if someone else has it)."""
         self._write(lambda s, a: workflow.take_ticket(s, a, ticket_id, now=self.now()))
 
-    @property
-    def closure(self) -> closure.ClosureConfig:
-        """The `[closure]` settings (auto-close and reopen days), read once from config."""
-        if self._closure is None:
-            from helpdesk_tui.config import Settings
-
-            self._closure = closure.ClosureConfig.from_raw(Settings.load().raw)
-        return self._closure
-
     def change_status(
         self,
         ticket_id: int,
@@ -222,7 +212,6 @@ class DeskService(KnowledgeDesk, SurveyDesk):
         expected_version: int | None = None,
     ) -> None:
         """Move the ticket through its lifecycle (resolving needs a code and a summary)."""
-        reopen_days = self.closure.reopen_days
         self._write(
             lambda s, a: workflow.change_status(
                 s,
@@ -231,7 +220,7 @@ class DeskService(KnowledgeDesk, SurveyDesk):
                 status,
                 note=note,
                 code=code,
-                reopen_days=reopen_days,
+                reopen_days=load_policy(s).reopen_days,
                 expected_version=expected_version,
                 now=self.now(),
             )

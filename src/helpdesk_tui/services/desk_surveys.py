@@ -16,13 +16,11 @@ from helpdesk_tui.store.engine import Store
 class SurveyDesk:
     """Mixed into DeskService: the callbacks-due list and recording a callback.
 
-    The questionnaire comes from config.toml. `configure_surveys(settings.raw)` hands it
-    over; without that call it is read from the config file on first use.
+    The questionnaire is desk policy in the database, read fresh each time a call is
+    recorded (a supervisor may change it while the TUI runs).
     """
 
     store: Store
-    #: The validated questionnaire, once known (class default: not loaded yet).
-    _survey_questions: tuple[surveys.Question, ...] | None = None
 
     if TYPE_CHECKING:  # provided by DeskService
 
@@ -33,17 +31,10 @@ class SurveyDesk:
 
         def _write(self, work: Callable[[Session, Actor], Any]) -> Any: ...
 
-    def configure_surveys(self, raw_config: Mapping[str, Any]) -> None:
-        """Use the questionnaire of this config (raises UsageError if it is invalid)."""
-        self._survey_questions = surveys.questionnaire_from_config(raw_config)
-
     def survey_questions(self) -> tuple[surveys.Question, ...]:
-        """The questionnaire (from config.toml, else the default)."""
-        if self._survey_questions is None:
-            from helpdesk_tui.config import Settings
-
-            self._survey_questions = surveys.questionnaire_from_config(Settings.load().raw)
-        return self._survey_questions
+        """The desk's questionnaire (the default until a supervisor sets one)."""
+        with self.store.read() as session:
+            return surveys.load_questionnaire(session)
 
     def schedule_surveys(self) -> list[int]:
         """Plan callbacks for freshly closed tickets; returns the new survey ids."""
@@ -71,7 +62,6 @@ class SurveyDesk:
         comment: str = "",
     ) -> surveys.SurveyView:
         """Record how a callback went (Conflict if someone recorded it meanwhile)."""
-        questions = self.survey_questions()
         view: surveys.SurveyView = self._write(
             lambda s, a: surveys.record_survey(
                 s,
@@ -81,7 +71,6 @@ class SurveyDesk:
                 consent,
                 answers,
                 comment,
-                questions=questions,
                 now=self.now(),
             )
         )

@@ -18,19 +18,24 @@ INSERT .. ON CONFLICT DO NOTHING RETURNING. Only the watcher whose insert return
 notifies, so repeated polls and two watchers racing (two cron hosts, a service and a
 manual run) never notify twice.
 
-The `[sla]` configuration (`WatchConfig`, `AutoEscalateRule`, `load_watch_config`) lives
-in `monitor_config`, the agents' notification inbox (`NotificationRow`, `unread_count`,
-`list_notifications`, `mark_read`) in `notifications`; this module re-exports both, so
-`from helpdesk_tui.services.monitor import ...` finds every name it always did. The
-candidate search (which open tickets may have crossed what) lives in `monitor_scan`;
-`watch_once` calls `_candidates` and `_recorded` through this module's globals.
+Auto-close: each pass also closes the resolved tickets whose requester stayed silent
+for the desk's `auto_close_days` (`closure.close_unconfirmed`, as the system account).
+
+What a pass applies is desk policy from the database (`load_watch_config`: the active
+`sla_rule` rows, the backlog window and the auto-close days), never a config file; the
+watcher needs the permission `sla.watch`. The rule type (`AutoEscalateRule`,
+`WatchConfig`) lives in `monitor_config`, the agents' notification inbox
+(`NotificationRow`, `unread_count`, `list_notifications`, `mark_read`) in
+`notifications`; this module re-exports both. The candidate search (which open tickets
+may have crossed what) lives in `monitor_scan`; `watch_once` calls `_candidates` and
+`_recorded` through this module's globals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -38,9 +43,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from helpdesk_tui.errors import HelpdeskError, UsageError
+from helpdesk_tui.errors import HelpdeskError
 from helpdesk_tui.services.audit import record_audit
-from helpdesk_tui.services.context import SYSTEM
+from helpdesk_tui.services.closure import close_unconfirmed
+from helpdesk_tui.services.context import SYSTEM, Actor
+from helpdesk_tui.services.desk_policy import load_policy
 from helpdesk_tui.services.monitor_config import (
     CLOCKS,
     DEFAULT_BACKLOG_HOURS,
@@ -48,7 +55,7 @@ from helpdesk_tui.services.monitor_config import (
     SUPERVISOR_ROLE,
     AutoEscalateRule,
     WatchConfig,
-    load_watch_config,
+    make_rule,
     parse_rule,
 )
 from helpdesk_tui.services.monitor_scan import (
@@ -68,6 +75,7 @@ from helpdesk_tui.services.notifications import (
     unread_count,
 )
 from helpdesk_tui.services.sla import SlaTerms
+from helpdesk_tui.services.sla_rules import active_rules
 from helpdesk_tui.services.tickets import log
 from helpdesk_tui.store.models import (
     Agent,
@@ -95,6 +103,7 @@ __all__ = [
     "WatchReport",
     "list_notifications",
     "load_watch_config",
+    "make_rule",
     "mark_read",
     "parse_rule",
     "unread_count",
@@ -148,6 +157,8 @@ class WatchReport:
     events: list[RecordedEvent] = field(default_factory=list)
     escalations: list[RuleHit] = field(default_factory=list)
     notifications: int = 0
+    #: Resolved tickets closed by this pass: no confirmation within the auto-close days.
+    auto_closed: list[int] = field(default_factory=list)
 
     @property
     def backlog(self) -> int:
@@ -163,6 +174,7 @@ class WatchReport:
             "escalations": [h.to_dict() for h in self.escalations],
             "notifications": self.notifications,
             "backlog": self.backlog,
+            "auto_closed": list(self.auto_closed),
         }
 
 
@@ -215,22 +227,6 @@ class _People:
         ):
             self.group_ids[name], self.tiers[name] = int(group_id or 0), tier
 
-    def check(self, rules: Sequence[AutoEscalateRule]) -> None:
-        """Refuse rules naming a group this desk does not have, or a first-line group."""
-        for rule in rules:
-            if rule.to_group is None:
-                continue
-            if rule.to_group not in self.group_ids:
-                raise UsageError(
-                    f"[[sla.auto_escalate]] {rule.name!r}: unknown group {rule.to_group!r}; "
-                    f"valid: {', '.join(sorted(self.group_ids))}"
-                )
-            if self.tiers[rule.to_group] < 2:
-                raise UsageError(
-                    f"[[sla.auto_escalate]] {rule.name!r}: {rule.to_group} is a first-line "
-                    "group; escalate to an L2/L3 group"
-                )
-
     def for_ticket(self, assignee_id: int | None, group_id: int | None) -> list[int]:
         """The assignee, the members of the ticket's group and the supervisors, once each."""
         ids = [assignee_id] if assignee_id in self.active else []
@@ -257,26 +253,39 @@ def _describe(events: Iterable[tuple[str, str, datetime]]) -> str:
     return "; ".join(parts)
 
 
+def load_watch_config(session: Session) -> WatchConfig:
+    """What a pass applies: the desk's active rules, backlog window and auto-close days."""
+    policy = load_policy(session)
+    return WatchConfig(
+        rules=active_rules(session),
+        backlog_hours=policy.backlog_hours,
+        auto_close_days=policy.auto_close_days,
+    )
+
+
 def watch_once(
     session: Session,
     now: datetime,
     *,
-    rules: Sequence[AutoEscalateRule] = (),
-    backlog: timedelta = timedelta(hours=DEFAULT_BACKLOG_HOURS),
-    watcher: str = "system",
+    actor: Actor,
+    config: WatchConfig | None = None,
 ) -> WatchReport:
-    """One pass of the SLA watcher in the caller's write transaction.
+    """One pass of the SLA watcher in the caller's write transaction (permission `sla.watch`).
 
     Records every newly crossed threshold once, notifies (one notification per ticket and
     recipient per pass, however many thresholds it crossed), logs an `sla` entry on the
-    ticket and fires the auto-escalation rules. A crossing older than `backlog` when first
-    seen (the watcher was down, or it is the first pass over an old desk) is recorded and
-    logged but only counted in one summary to the supervisors. `watcher` (the login that
-    runs it) goes into the audit rows of auto-escalations.
+    ticket, fires the auto-escalation rules and auto-closes unconfirmed resolutions. A
+    crossing older than the backlog window when first seen (the watcher was down, or it
+    is the first pass over an old desk) is recorded and logged but only counted in one
+    summary to the supervisors. `config` defaults to the desk's policy in the database
+    (`load_watch_config`); the actor's login goes into the audit rows of auto-escalations.
     """
+    actor.require("sla.watch")
+    config = config if config is not None else load_watch_config(session)
+    rules, backlog, watcher = config.rules, config.backlog, actor.login
     report = WatchReport(at=now)
+    report.auto_closed = close_unconfirmed(session, now, config.auto_close_days, actor=SYSTEM)
     people = _People(session)
-    people.check(rules)
     terms = _Terms(session)
     candidates = _candidates(session, now, terms, rules)
     report.candidates = len(candidates)

@@ -1,20 +1,22 @@
-"""SLA watcher configuration: the `[sla]` table of config.toml (issue 6, part 3).
+"""SLA watcher inputs: the auto-escalation rule type, its validation, the legacy TOML form.
 
-`load_watch_config` reads and validates it into a `WatchConfig`: the backlog window and
-the `[[sla.auto_escalate]]` rules (`AutoEscalateRule`, one per table, see `parse_rule`).
-The watch pass itself is `helpdesk_tui.services.monitor.watch_once`, which re-exports
-every public name of this module.
+The desk's rules live in the `sla_rule` table (`services/sla_rules.py`, set with
+`helpdesk sla rule ...`); `make_rule` validates one whatever its source. Before issue 11
+they were `[[sla.auto_escalate]]` tables in each user's config.toml, which is no longer
+read; `parse_legacy_sla` reads that form once more for `helpdesk policy import`.
+The watch pass itself is `helpdesk_tui.services.monitor.watch_once`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
 from helpdesk_tui.errors import UsageError
+from helpdesk_tui.services.closure import DEFAULT_AUTO_CLOSE_DAYS
 from helpdesk_tui.services.vocab import PRIORITIES
 
 #: Clocks the watcher checks: the SLA's, and the resolver group's OLA while it has the ticket.
@@ -35,22 +37,21 @@ _RULE_KEYS: Final = (
     "to",
     "to_group",
 )
-_SLA_KEYS: Final = ("auto_escalate", "backlog_hours")
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$")
-
-
-# --------------------------------------------------------------------------- config
+#: Beyond a year of business minutes a rule is a typo, and the calendar walk gets long.
+MAX_NO_RESPONSE_MINUTES: Final = 525_600
 
 
 @dataclass(frozen=True)
 class AutoEscalateRule:
-    """One `[[sla.auto_escalate]]` table of config.toml.
+    """One auto-escalation rule of the desk.
 
     Trigger: `no_response_minutes` (business minutes on the ticket's SLA calendar since
     creation without a first response) or `on` = warning|breach of `clock`
-    (response|resolution), i.e. when the watcher records that event. Target: `to =
-    "supervisor"` (hierarchical: the supervisors are told) or `to_group` (functional:
-    the ticket is escalated to that group). Each rule fires at most once per ticket.
+    (response|resolution|ola_response|ola), i.e. when the watcher records that event.
+    Target: the supervisors (hierarchical: the least busy one is assigned) or `to_group`
+    (functional: the ticket is escalated to that group). Each rule fires at most once
+    per ticket.
     """
 
     name: str
@@ -80,15 +81,88 @@ class AutoEscalateRule:
 
 @dataclass(frozen=True)
 class WatchConfig:
-    """The `[sla]` table of config.toml as far as the watcher reads it."""
+    """What one watcher pass applies: the desk's active rules, backlog window, auto-close."""
 
     rules: tuple[AutoEscalateRule, ...] = ()
     backlog_hours: float = DEFAULT_BACKLOG_HOURS
+    #: Resolved tickets without the requester's confirmation close after this many days.
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
 
     @property
     def backlog(self) -> timedelta:
         """The backlog window as a timedelta."""
         return timedelta(hours=self.backlog_hours)
+
+
+def make_rule(
+    name: str,
+    *,
+    priorities: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    no_response_minutes: int | None = None,
+    on: str | None = None,
+    clock: str | None = None,
+    to_supervisor: bool = False,
+    to_group: str | None = None,
+    where: str | None = None,
+) -> AutoEscalateRule:
+    """A validated rule; every mistake is one UsageError line starting with `where`.
+
+    Groups and categories are checked against the desk when the rule is stored
+    (`sla_rules.add_rule`); this checks what needs no database.
+    """
+    where = where or f"rule {name!r}"
+    if not isinstance(name, str) or not _NAME_OK.match(name):
+        raise UsageError(
+            f"{where}: the name must be 1-64 letters, digits, spaces or _ . : - "
+            "(it is the key that fires a rule once per ticket)"
+        )
+    priorities = tuple(dict.fromkeys(priorities))
+    for priority in priorities:
+        if priority not in PRIORITIES:
+            raise UsageError(
+                f"{where}: unknown priority {priority!r}; valid: {', '.join(PRIORITIES)}"
+            )
+    categories = tuple(dict.fromkeys(c.strip() for c in categories))
+    if any(not c for c in categories):
+        raise UsageError(f"{where}: a category must be a name")
+    if (no_response_minutes is None) == (on is None):
+        raise UsageError(
+            f"{where}: give exactly one trigger: no-response minutes, or on warning|breach"
+        )
+    if no_response_minutes is not None and (
+        isinstance(no_response_minutes, bool)
+        or not isinstance(no_response_minutes, int)
+        or not 1 <= no_response_minutes <= MAX_NO_RESPONSE_MINUTES
+    ):
+        raise UsageError(
+            f"{where}: no-response minutes must be a whole number from 1 to "
+            f"{MAX_NO_RESPONSE_MINUTES}, not {no_response_minutes!r}"
+        )
+    if on is not None and on not in LEVELS:
+        raise UsageError(f"{where}: on must be one of {', '.join(LEVELS)}, not {on!r}")
+    if clock is not None and no_response_minutes is not None:
+        raise UsageError(f"{where}: a clock goes with on warning|breach, not with no-response")
+    clock = clock or "resolution"
+    if clock not in CLOCKS:
+        raise UsageError(f"{where}: clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
+    if to_supervisor == (to_group is not None):
+        raise UsageError(f"{where}: give exactly one target: the supervisors or an L2/L3 group")
+    if to_group is not None and (not isinstance(to_group, str) or not to_group.strip()):
+        raise UsageError(f"{where}: the target group must be a group name")
+    return AutoEscalateRule(
+        name=name,
+        to_supervisor=to_supervisor,
+        to_group=to_group.strip() if to_group is not None else None,
+        priorities=priorities,
+        categories=categories,
+        no_response_minutes=no_response_minutes,
+        on=on,
+        clock=clock,
+    )
+
+
+# --------------------------------------------------------------------------- legacy TOML
 
 
 def _where(index: int, table: Mapping[str, Any]) -> str:
@@ -97,83 +171,63 @@ def _where(index: int, table: Mapping[str, Any]) -> str:
     return f"{label} ({name!r})" if isinstance(name, str) and name else label
 
 
-def _names(value: object, what: str, valid: Sequence[str] | None, where: str) -> tuple[str, ...]:
+def _names(value: object, what: str, where: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
         raise UsageError(f"{where}: {what} must be a name or a list of names")
-    for item in items:
-        if valid is not None and item not in valid:
-            raise UsageError(f"{where}: unknown {what} {item!r}; valid: {', '.join(valid)}")
-    return tuple(dict.fromkeys(items))
+    return tuple(items)
 
 
 def parse_rule(index: int, table: object) -> AutoEscalateRule:
-    """Validate one `[[sla.auto_escalate]]` table (`index` counts from 1 for messages)."""
+    """Validate one legacy `[[sla.auto_escalate]]` table (`index` counts from 1)."""
     if not isinstance(table, Mapping):
         raise UsageError(f"[[sla.auto_escalate]] #{index}: must be a table")
     where = _where(index, table)
     unknown = sorted(set(table) - set(_RULE_KEYS))
     if unknown:
         raise UsageError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(_RULE_KEYS)}")
-    name = table.get("name", f"rule-{index}")
-    if not isinstance(name, str) or not _NAME_OK.match(name):
-        raise UsageError(
-            f"{where}: name must be 1-64 letters, digits, spaces or _ . : - "
-            "(it is the key that fires a rule once per ticket)"
-        )
-    priorities = (
-        _names(table["priority"], "priority", PRIORITIES, where) if "priority" in table else ()
-    )
-    categories = _names(table["category"], "category", None, where) if "category" in table else ()
-    minutes = table.get("no_response_minutes")
-    on = table.get("on")
-    if (minutes is None) == (on is None):
-        raise UsageError(f"{where}: give exactly one trigger: no_response_minutes = N or on = ...")
-    if minutes is not None and (
-        isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1
-    ):
-        raise UsageError(f"{where}: no_response_minutes must be a whole number >= 1")
-    if on is not None and on not in LEVELS:
-        raise UsageError(f"{where}: on must be one of {', '.join(LEVELS)}, not {on!r}")
-    clock = table.get("clock", "resolution")
-    if clock not in CLOCKS:
-        raise UsageError(f"{where}: clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
-    if "clock" in table and minutes is not None:
-        raise UsageError(f"{where}: clock goes with on = ..., not with no_response_minutes")
-    to, group = table.get("to"), table.get("to_group")
-    if (to is None) == (group is None):
-        raise UsageError(f'{where}: give exactly one target: to = "supervisor" or to_group = ...')
+    to = table.get("to")
     if to is not None and to != SUPERVISOR_ROLE:
         raise UsageError(f'{where}: to must be "supervisor" (use to_group for a group)')
-    if group is not None and (not isinstance(group, str) or not group.strip()):
-        raise UsageError(f"{where}: to_group must be a group name")
-    return AutoEscalateRule(
-        name=name,
+    name = table.get("name", f"rule-{index}")
+    return make_rule(
+        name,
+        priorities=_names(table["priority"], "priority", where) if "priority" in table else (),
+        categories=_names(table["category"], "category", where) if "category" in table else (),
+        no_response_minutes=table.get("no_response_minutes"),
+        on=table.get("on"),
+        clock=table.get("clock"),
         to_supervisor=to is not None,
-        to_group=group,
-        priorities=priorities,
-        categories=categories,
-        no_response_minutes=minutes,
-        on=on,
-        clock=clock,
+        to_group=table.get("to_group"),
+        where=where,
     )
 
 
-def load_watch_config(raw: Mapping[str, Any]) -> WatchConfig:
-    """Read and validate the `[sla]` table of a parsed config.toml (UsageError, one line)."""
+def parse_legacy_sla(raw: Mapping[str, Any]) -> WatchConfig:
+    """The `[sla]` table of an old config.toml (rules and backlog), validated.
+
+    Only `helpdesk policy import` reads it now; one UsageError line per mistake.
+    """
     sla = raw.get("sla", {})
     if not isinstance(sla, Mapping):
-        raise UsageError("config.toml: [sla] must be a table")
+        raise UsageError("[sla] must be a table")
+    unknown = sorted(set(sla) - {"auto_escalate", "backlog_hours"})
+    if unknown:
+        raise UsageError(f"[sla]: unknown key {unknown[0]!r}; valid: auto_escalate, backlog_hours")
     tables = sla.get("auto_escalate", [])
     if not isinstance(tables, list):
-        raise UsageError("config.toml: write auto-escalation rules as [[sla.auto_escalate]] tables")
+        raise UsageError("write auto-escalation rules as [[sla.auto_escalate]] tables")
     rules = tuple(parse_rule(n, t) for n, t in enumerate(tables, start=1))
+    _unique(rules)
+    hours = sla.get("backlog_hours", DEFAULT_BACKLOG_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+        raise UsageError("[sla] backlog_hours must be a number of hours >= 0")
+    return WatchConfig(rules=rules, backlog_hours=float(hours))
+
+
+def _unique(rules: Sequence[AutoEscalateRule]) -> None:
     seen: set[str] = set()
     for rule in rules:
         if rule.name in seen:
             raise UsageError(f"[[sla.auto_escalate]]: two rules are named {rule.name!r}")
         seen.add(rule.name)
-    hours = sla.get("backlog_hours", DEFAULT_BACKLOG_HOURS)
-    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
-        raise UsageError("[sla] backlog_hours must be a number of hours >= 0")
-    return WatchConfig(rules=rules, backlog_hours=float(hours))

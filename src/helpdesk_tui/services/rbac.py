@@ -94,6 +94,7 @@ _SUPERVISOR: Final = [
     "ticket.import",
     "triage.train",
     "report.view",
+    "sla.watch",
     "audit.view",
     "announcement.approve",
     "cmdb.change.approve",

@@ -21,11 +21,10 @@ from sqlmodel import col
 from helpdesk_tui.errors import Conflict, NotFound, UsageError, invalid_choice
 from helpdesk_tui.services.audit import record_audit
 from helpdesk_tui.services.context import Actor
-from helpdesk_tui.services.survey_plans import (
-    DEFAULT_QUESTIONS,
+from helpdesk_tui.services.survey_plans import _require_any
+from helpdesk_tui.services.survey_questions import (
     LOW_SCORE,
-    Question,
-    _require_any,
+    load_questionnaire,
     validate_answers,
 )
 from helpdesk_tui.services.tickets import log
@@ -137,7 +136,6 @@ def record_survey(
     answers: Mapping[str, int] | None = None,
     comment: str = "",
     *,
-    questions: Sequence[Question] = DEFAULT_QUESTIONS,
     now: datetime | None = None,
 ) -> SurveyView:
     """Record how a callback went (permission `survey.record`).
@@ -145,10 +143,12 @@ def record_survey(
     `done` needs the requester's consent and at least one answer; `declined` and
     `unreachable` carry no answers (and no consent). A score <= 2 opens an improvement
     item for the plan's supervisor. A survey is recorded once: a second caller gets a
-    Conflict, never a silent overwrite.
+    Conflict, never a silent overwrite. Answers are checked against the desk's
+    questionnaire (`survey_questions.load_questionnaire`).
     """
     actor.require("survey.record")
     now = now or utcnow()
+    questions = load_questionnaire(session)
     if outcome not in OUTCOMES:
         raise invalid_choice("outcome", outcome, OUTCOMES)
     answers = dict(answers or {})
@@ -322,7 +322,6 @@ def survey_results(
     session: Session,
     actor: Actor,
     *,
-    questions: Sequence[Question] = DEFAULT_QUESTIONS,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -333,6 +332,7 @@ def survey_results(
     count, under their id. Needs `report.view` or `survey.manage`.
     """
     _require_any(actor, "report.view", "survey.manage")
+    questions = load_questionnaire(session)
     window = []
     if since is not None:
         window.append(col(Survey.due_at) >= since)

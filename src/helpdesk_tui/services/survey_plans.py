@@ -1,15 +1,14 @@
-"""Survey plans and the questionnaire (split from `surveys`, which re-exports all of it).
+"""Survey plans (split from `surveys`, which re-exports all of it).
 
-The questionnaire: its questions from config.toml and checking a callback's answers
-against it. Plans: what a supervisor sets up (`add_plan`: sampling rate, delay after
-closure, method, scope), listed and switched on and off here.
+What a supervisor sets up (`add_plan`: sampling rate, delay after closure, method,
+scope), listed and switched on and off here. The questionnaire is `survey_questions`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -28,100 +27,7 @@ from helpdesk_tui.store.types import pk, utcnow
 
 #: How a callback is made.
 METHODS: Final = ("phone", "email", "online", "in_person")
-#: The score scale and the threshold at or below which the supervisor must follow up.
-MIN_SCORE, MAX_SCORE, LOW_SCORE = 1, 5, 2
-
-_QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DELAY = re.compile(r"^\s*(\d+)\s*(h|d|hours?|days?)\s*$", re.IGNORECASE)
-
-
-# -- the questionnaire -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Question:
-    """One 1-5 question of the questionnaire."""
-
-    id: str
-    text: str
-
-
-#: The questionnaire when config.toml has no `[[survey.question]]`.
-DEFAULT_QUESTIONS: Final = (
-    Question("response_time", "How satisfied were you with how quickly we responded?"),
-    Question("problem_solving", "How well was your problem solved?"),
-    Question("communication", "How well did we keep you informed?"),
-    Question("overall", "Overall, how satisfied are you with the service desk?"),
-)
-
-
-def questionnaire_from_config(raw: Mapping[str, Any]) -> tuple[Question, ...]:
-    """The questionnaire from config.toml's `[[survey.question]]` tables (else the default).
-
-    Each question needs an `id` (lowercase letters, digits, `_`) and a `text`. Every
-    mistake is one UsageError line naming the question, so `helpdesk` exits 2 on it.
-    """
-    section = raw.get("survey")
-    if section is None:
-        return DEFAULT_QUESTIONS
-    if not isinstance(section, Mapping):
-        raise UsageError("config.toml: [survey] must be a table")
-    entries = section.get("question")
-    if entries is None:
-        return DEFAULT_QUESTIONS
-    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
-        raise UsageError("config.toml: survey questions must be [[survey.question]] tables")
-    if not entries:
-        raise UsageError("config.toml: [[survey.question]] is empty; give at least one question")
-    questions: list[Question] = []
-    for n, entry in enumerate(entries, start=1):
-        where = f"config.toml: survey question {n}"
-        unknown = sorted(set(entry) - {"id", "text"})
-        if unknown:
-            raise UsageError(f"{where}: unknown key {unknown[0]!r}; valid: id, text")
-        qid, text = entry.get("id"), entry.get("text")
-        if not isinstance(qid, str) or not _QUESTION_ID.match(qid):
-            raise UsageError(f"{where}: id must be lowercase letters, digits and _ (got {qid!r})")
-        if not isinstance(text, str) or not text.strip():
-            raise UsageError(f"{where} ({qid}): text must be a non-empty string")
-        if any(q.id == qid for q in questions):
-            raise UsageError(f"{where}: duplicate id {qid!r}")
-        questions.append(Question(qid, text.strip()))
-    return tuple(questions)
-
-
-def parse_answers(items: Iterable[str]) -> dict[str, int]:
-    """`["overall=4", "communication=2"]` (the CLI's --answer values) as a dict."""
-    answers: dict[str, int] = {}
-    for item in items:
-        qid, sep, score = item.partition("=")
-        qid = qid.strip()
-        if not sep or not qid:
-            raise UsageError(f"answer {item!r} is not QUESTION=SCORE (e.g. overall=4)")
-        try:
-            answers[qid] = int(score.strip())
-        except ValueError:
-            raise UsageError(
-                f"score of {qid} must be a whole number {MIN_SCORE}-{MAX_SCORE}"
-            ) from None
-    return answers
-
-
-def validate_answers(answers: Mapping[str, int], questions: Sequence[Question]) -> dict[str, int]:
-    """Answers checked against the questionnaire: known questions, whole scores 1-5.
-
-    A requester may skip a question, so not every question needs an answer.
-    """
-    known = [q.id for q in questions]
-    checked: dict[str, int] = {}
-    for qid, score in answers.items():
-        if qid not in known:
-            raise invalid_choice("question", qid, known)
-        if isinstance(score, bool) or not isinstance(score, int):
-            raise UsageError(f"score of {qid} must be a whole number {MIN_SCORE}-{MAX_SCORE}")
-        if not MIN_SCORE <= score <= MAX_SCORE:
-            raise UsageError(f"score of {qid} must be {MIN_SCORE}-{MAX_SCORE}, got {score}")
-        checked[qid] = score
-    # Stored in questionnaire order, so JSON output and reports read the same way.
-    return {qid: checked[qid] for qid in known if qid in checked}
 
 
 # -- plans ----------------------------------------------------------------------------

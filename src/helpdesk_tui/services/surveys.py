@@ -7,10 +7,10 @@ with `record_survey` (consent, 1-5 scores on the configured questionnaire, comme
 outcome); a score <= 2 opens an improvement item for the supervisor; `survey_results`
 summarises the answers for reports.
 
-The code lives in three modules, re-exported here so `from helpdesk_tui.services.surveys
-import X` keeps working: `survey_plans` (the questionnaire and plans), `survey_schedule`
-(sampling and the callbacks-due list) and `survey_outcomes` (recording a callback,
-improvement items, results).
+The code lives in four modules, re-exported here so `from helpdesk_tui.services.surveys
+import X` keeps working: `survey_questions` (the questionnaire, desk policy in the
+database), `survey_plans` (plans), `survey_schedule` (sampling and the callbacks-due
+list) and `survey_outcomes` (recording a callback, improvement items, results).
 """
 
 from __future__ import annotations
@@ -30,19 +30,23 @@ from helpdesk_tui.services.survey_outcomes import (
     survey_results,
 )
 from helpdesk_tui.services.survey_plans import (
+    METHODS,
+    PlanView,
+    add_plan,
+    list_plans,
+    parse_delay,
+    set_plan_active,
+)
+from helpdesk_tui.services.survey_questions import (
     DEFAULT_QUESTIONS,
     LOW_SCORE,
     MAX_SCORE,
-    METHODS,
     MIN_SCORE,
-    PlanView,
     Question,
-    add_plan,
-    list_plans,
+    load_questionnaire,
     parse_answers,
-    parse_delay,
-    questionnaire_from_config,
-    set_plan_active,
+    parse_question_args,
+    set_questionnaire,
     validate_answers,
 )
 from helpdesk_tui.services.survey_schedule import (
@@ -84,13 +88,15 @@ __all__ = [
     "list_improvements",
     "list_plans",
     "list_surveys",
+    "load_questionnaire",
     "parse_answers",
     "parse_delay",
-    "questionnaire_from_config",
+    "parse_question_args",
     "record_survey",
     "sample_point",
     "schedule_surveys",
     "set_plan_active",
+    "set_questionnaire",
     "survey_results",
     "validate_answers",
 ]

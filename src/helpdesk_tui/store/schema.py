@@ -10,6 +10,6 @@ from __future__ import annotations
 from typing import Final
 
 #: The newest revision this program knows. tests/test_migrations.py checks it is Alembic's head.
-SCHEMA_HEAD: Final = "0006"
+SCHEMA_HEAD: Final = "0007"
 #: Open = not resolved, closed or cancelled: the WHERE of the partial index `ix_ticket_open_due`.
 OPEN_PREDICATE: Final = "status IN ('new', 'in_progress', 'waiting_customer', 'escalated')"

@@ -2,6 +2,7 @@
 
 from helpdesk_tui.store.models import escalation as escalation
 from helpdesk_tui.store.models import monitoring as monitoring
+from helpdesk_tui.store.models import policy as policy
 from helpdesk_tui.store.models import surveys as surveys
 from helpdesk_tui.store.models.audit import Audit
 from helpdesk_tui.store.models.knowledge import KbArticle, KbUse, KbVote, SopEntry, SopRun
