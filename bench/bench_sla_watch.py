@@ -17,9 +17,10 @@ API, upgrades the copy's schema, and measures on it:
 Wall clock and CPU time are both printed: on a busy machine wall time grows with the
 other load, CPU time does not.
 
-Config for the runs: two auto-escalation rules to the supervisors (critical without a
-response after 15 minutes, any resolution breach of a critical ticket). Prints figures,
-never asserts.
+Policy for the runs: two auto-escalation rules to the supervisors (critical without a
+response after 15 minutes, any resolution breach of a critical ticket), imported into the
+copy with `helpdesk policy import` (rules are desk policy in the database); in process,
+the same rules are handed to `watch_once` as its config. Prints figures, never asserts.
 
     .venv/bin/python bench/bench_sla_watch.py [--quick] [--keep] [--runs N]
 """
@@ -27,6 +28,7 @@ never asserts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import sqlite3
@@ -43,6 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import sqlalchemy  # noqa: E402
 
 from helpdesk_tui.services import monitor  # noqa: E402
+from helpdesk_tui.services.context import SYSTEM  # noqa: E402
+from helpdesk_tui.services.monitor_config import parse_legacy_sla  # noqa: E402
 from helpdesk_tui.store.engine import Store  # noqa: E402
 from helpdesk_tui.store.types import utcnow  # noqa: E402
 
@@ -118,7 +122,8 @@ def private_copy(source: Path, target: Path, environ: dict[str, str]) -> None:
 
 
 class Reset:
-    """Remembers where the log and audit ended, to undo a pass's rows between runs."""
+    """Remembers where the log and audit ended and which tickets awaited confirmation,
+    to undo a pass's rows (and its auto-closes) between runs."""
 
     def __init__(self, db: Path) -> None:
         self.db = db
@@ -126,9 +131,18 @@ class Reset:
             self.interaction = conn.execute("SELECT coalesce(max(id), 0) FROM interaction")
             self.interaction = self.interaction.fetchone()[0]
             self.audit = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+            conn.execute("DROP TABLE IF EXISTS bench_resolved")
+            conn.execute(
+                "CREATE TABLE bench_resolved AS SELECT id FROM ticket WHERE status = 'resolved'"
+            )
 
     def __call__(self) -> None:
         with sqlite3.connect(self.db) as conn:
+            conn.execute(
+                "UPDATE ticket SET status = 'resolved', closed_at = NULL, "
+                "confirmation_channel = NULL WHERE status = 'closed' "
+                "AND id IN (SELECT id FROM bench_resolved)"
+            )
             conn.execute("DELETE FROM notification")
             conn.execute("DELETE FROM sla_event")
             conn.execute("DELETE FROM sla_auto_escalation")
@@ -144,9 +158,10 @@ def in_process(
     try:
         with store.read() as session:  # warm the pool and the page cache like a service
             session.execute(sqlalchemy.text("SELECT 1"))
+        config = dataclasses.replace(config, backlog_hours=backlog.total_seconds() / 3600)
         started, cpu = time.perf_counter(), time.process_time()
         report = store.run_write(
-            lambda s: monitor.watch_once(s, utcnow(), rules=config.rules, backlog=backlog)
+            lambda s: monitor.watch_once(s, utcnow(), actor=SYSTEM, config=config)
         )
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
@@ -204,7 +219,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="sla-watch-") as scratch:
         config_dir = Path(scratch)
-        (config_dir / "config.toml").write_text(CONFIG, encoding="utf-8")
+        policy_file = config_dir / "policy.toml"
+        policy_file.write_text(CONFIG, encoding="utf-8")
         environ = env(config_dir)
         print(f"sla watch over a {tickets:,}-ticket demo desk", flush=True)
         source = demo_desk(tickets, environ)
@@ -217,7 +233,13 @@ def main() -> None:
                 "('new', 'in_progress', 'waiting_customer', 'escalated')"
             ).fetchone()[0]
         print(f"  {open_count:,} open tickets of {tickets:,}", flush=True)
-        config = monitor.load_watch_config({"sla": _toml(CONFIG)})
+        config = parse_legacy_sla({"sla": _toml(CONFIG)})
+        subprocess.run(
+            [HELPDESK, "--db", copy, "policy", "import", policy_file],
+            env=environ,
+            check=True,
+            capture_output=True,
+        )
 
         line("watch_once, first pass", *in_process(copy, config, config.backlog))
         line("watch_once, second pass (steady state)", *in_process(copy, config, config.backlog))
