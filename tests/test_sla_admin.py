@@ -62,6 +62,10 @@ def test_a_holiday_moves_due_times_of_open_and_new_tickets(desk: Desk) -> None:
         lambda s: sla_calendars.remove_holidays(s, desk.admin, "business", ["2026-11-24"])
     )
     assert due(desk, before) == due(desk, after) == (utc(23, 10, 30), utc(24, 8))
+    later = desk.store.run_write(  # a holiday after both are due moves nothing
+        lambda s: sla_calendars.add_holidays(s, desk.admin, "business", ["2027-06-01"])
+    )
+    assert later.recomputed == 0 and due(desk, before) == (utc(23, 10, 30), utc(24, 8))
 
 
 def test_changed_hours_move_due_times(desk: Desk) -> None:
@@ -257,3 +261,11 @@ def test_importing_a_holiday_list_adds_or_replaces(desk: Desk) -> None:
     assert change.calendar.holidays == (date(2026, 10, 3), *christmas)
     change = imported(christmas, replace=True)
     assert change.calendar.holidays == tuple(christmas) and change.dates == ()
+
+
+@pytest.mark.parametrize("name", ["", " ", "x" * 65, "evil\x1b]0;PWNED\x07", "rtl\u202eoverride"])
+def test_calendar_names_are_printable_text(desk: Desk, name: str) -> None:
+    with pytest.raises(UsageError, match="1-64 printable characters"):
+        desk.store.run_write(
+            lambda s: sla_calendars.add_calendar(s, desk.admin, name, timezone="UTC")
+        )

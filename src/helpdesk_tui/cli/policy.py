@@ -115,7 +115,11 @@ def import_(
     """
     cli = state(ctx)
     path = file if file is not None else cli.settings.config_file
-    if not path.exists():
+    try:
+        missing = not path.exists()
+    except OSError as exc:  # a directory on the way that this account cannot enter
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if missing:
         raise UsageError(f"{path}: no such file")
     raw = read_config_file(path)
     report = cli.write(lambda session, actor: import_legacy_policy(session, actor, raw))

@@ -12,6 +12,7 @@ were set (they carry pauses that are not stored apart); new escalations use the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -207,8 +208,9 @@ def add_calendar(
     """A new calendar (permission `config.manage`); policies can then count on it."""
     actor.require("config.manage")
     name = name.strip()
-    if not name or len(name) > 64:
-        raise UsageError("a calendar name must be 1-64 characters")
+    # Names end up in tables, logs and audit rows: printable text only.
+    if not name or len(name) > 64 or any(unicodedata.category(ch)[0] == "C" for ch in name):
+        raise UsageError("a calendar name must be 1-64 printable characters")
     if session.scalar(sa.select(col(Calendar.id)).where(col(Calendar.name) == name)):
         raise Conflict(f"a calendar named {name!r} exists already")
     calendar = calendar_from_dict(

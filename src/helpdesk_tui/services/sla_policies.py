@@ -197,9 +197,10 @@ def recompute_open_due(session: Session, priorities: Collection[str]) -> int:
 
     The resolution due time is always recomputed (`sla.start_clock`'s formula: creation
     + target + business time paused); the response due time only while no response was
-    given, so a response already made is never re-judged. Returns how many tickets got
-    new due times. Versions are not bumped: nobody edited the ticket's facts, and an
-    agent's next save must not fail as stale because a calendar changed.
+    given, so a response already made is never re-judged. Returns how many tickets' due
+    times (or policy) changed; the others are not written. Versions are not bumped:
+    nobody edited the ticket's facts, and an agent's next save must not fail as stale
+    because a calendar changed.
     """
     if not priorities:
         return 0
@@ -213,19 +214,35 @@ def recompute_open_due(session: Session, priorities: Collection[str]) -> int:
             col(Ticket.created_at),
             col(Ticket.sla_paused_s),
             col(Ticket.first_response_at),
+            col(Ticket.response_due),
+            col(Ticket.resolve_due),
+            col(Ticket.sla_policy_id),
         ).where(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.priority).in_(list(priorities)))
     )
     answered: list[dict[str, Any]] = []
     waiting: list[dict[str, Any]] = []
-    for ticket_id, priority, created_at, paused_s, first_response_at in rows:
+    for (
+        ticket_id,
+        priority,
+        created_at,
+        paused_s,
+        responded,
+        old_response,
+        old_resolve,
+        old_policy,
+    ) in rows:
         terms = book.terms(priority)
         try:
             resolve_due = terms.calendar.add(created_at, terms.resolve_s + (paused_s or 0.0))
-            response_due = terms.calendar.add(created_at, terms.response_s)
+            response_due: datetime | None = terms.calendar.add(created_at, terms.response_s)
         except OverflowError:
             continue  # an absurd creation date: leave the ticket as it is
+        if responded is not None:
+            response_due = old_response  # a response given is never re-judged
+        if (response_due, resolve_due, terms.policy_id) == (old_response, old_resolve, old_policy):
+            continue
         row = {"tid": ticket_id, "new_resolve": resolve_due, "policy": terms.policy_id}
-        if first_response_at is None:
+        if responded is None:
             waiting.append(row | {"new_response": response_due})
         else:
             answered.append(row)
