@@ -87,6 +87,8 @@ class HostileDesk:
     survey: int = 0
     improvement: int = 0
     sop: str = ""
+    calendar: str = ""
+    rule: str = ""
     files: dict[str, Path] = field(default_factory=dict)
 
     def run(
@@ -168,6 +170,17 @@ def _write_files(desk: HostileDesk) -> None:
         encoding="utf-8",
     )
     desk.files["kb_in"] = kb_in
+    # An old config.toml for `policy import`, a holiday list for `sla calendar ... import`.
+    old = root / "old config.toml"
+    old.write_text(
+        f"[[sla.auto_escalate]]\nname = {json.dumps(evil_short('rname'))}\n"
+        'on = "breach"\nto = "supervisor"\n',
+        encoding="utf-8",
+    )
+    desk.files["policy"] = old
+    holidays = root / "holidays.csv"
+    holidays.write_text(f"2026-12-24\nday{SHORT_ESCAPES}\n", encoding="utf-8")
+    desk.files["holidays"] = holidays
     # `kb export` names its folder in the confirmation line.
     desk.files["kb_out"] = root / "kb out \x1b]0;PWNED\x07\u202e"
 
@@ -178,11 +191,6 @@ def seed(root: Path) -> HostileDesk:
     # `secret list` print paths under them.
     config = root / "config \x1b]0;PWNED\x07\u202e"
     config.mkdir(parents=True)
-    # The questionnaire comes from config.toml: its texts are outside text too.
-    (config / "config.toml").write_text(
-        f'[[survey.question]]\nid = "q1"\ntext = {json.dumps(evil("question"))}\n',
-        encoding="utf-8",
-    )
     env = {
         "HELPDESK_DATA_DIR": str(root / "data \x1b]0;PWNED\x07\u202e"),
         "HELPDESK_CONFIG_DIR": str(config),
@@ -191,6 +199,8 @@ def seed(root: Path) -> HostileDesk:
     desk = HostileDesk(root=root, db=str(root / DB_NAME), env=env)
     desk.ok("init", "--timezone", "UTC")
     me = os_login()
+    # The questionnaire is desk policy: its texts are outside text too.
+    desk.ok("survey", "questions", "set", f"q1={evil('question')}")
 
     # Values the CLI refuses or cannot set, planted in the database.
     desk.category = evil_short("cat")
@@ -206,6 +216,28 @@ def seed(root: Path) -> HostileDesk:
     desk.agent = evil_short("login")
     desk.sql("UPDATE agent SET login = ?, name = ? WHERE login = 'mallory'", desk.agent, evil("n"))
     desk.sql("UPDATE agent SET name = ? WHERE login = ?", evil("admin name"), me)
+    # Desk policy the CLI would refuse: a calendar and an auto-escalation rule.
+    desk.calendar = "=" + evil_short("cal")[1:]  # a formula, but no option (`show NAME --json`)
+    desk.sql(
+        "INSERT INTO calendar (name, timezone, weekdays, opens, closes, holidays) "
+        "VALUES (?, 'UTC', '0,1,2,3,4', '08:00', '18:00', '2026-12-25')",
+        desk.calendar,
+    )
+    desk.sql(
+        "UPDATE sla_policy SET calendar_id = (SELECT id FROM calendar WHERE name = ?) "
+        "WHERE priority = 'informational'",
+        desk.calendar,
+    )
+    desk.rule = evil_short("rule")
+    desk.sql(
+        "INSERT INTO sla_rule (name, priorities, categories, on_level, clock, to_supervisor, "
+        "to_group_id, active, created_at) SELECT ?, 'high', ?, 'breach', 'resolution', 0, id, "
+        "1, ? FROM support_group WHERE name = ?",
+        desk.rule,
+        desk.category,
+        utcnow().isoformat(sep=" "),
+        desk.group,
+    )
 
     # Tickets through the CLI, in every state the list and show commands have.
     tickets = desk.tickets

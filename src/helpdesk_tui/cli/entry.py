@@ -57,7 +57,7 @@ def open_tui(db: str | None, as_login: str | None) -> int:
     from helpdesk_tui.cli.state import CliState
     from helpdesk_tui.cli.tui import run_tui
 
-    state = CliState(db=db, as_login=as_login)
+    state = CliState(db=db, as_login=as_login, warn=lambda line: _say(f"warning: {line}"))
     try:
         run_tui(state)
     except HelpdeskError as exc:
@@ -75,12 +75,16 @@ def open_tui(db: str | None, as_login: str | None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    # The message may quote outside text (a login, a path): through the one sanitiser,
-    # imported here so the TUI's launch does not pay for it.
+    _say(message)
+    return code
+
+
+def _say(message: str) -> None:
+    """One line on stderr. The message may quote outside text (a login, a path): through
+    the one sanitiser, imported here so the TUI's launch does not pay for it."""
     from helpdesk_tui.text import sanitize_message
 
     print(sanitize_message(f"helpdesk: {message}"), file=sys.stderr)
-    return code
 
 
 def database_failure(exc: BaseException) -> tuple[str, int] | None:

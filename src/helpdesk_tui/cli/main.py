@@ -115,7 +115,9 @@ def root(
     ] = False,
 ) -> None:
     """Open the TUI, or run a command."""
-    ctx.obj = CliState(db=db, as_login=as_login)
+    ctx.obj = CliState(
+        db=db, as_login=as_login, warn=lambda line: echo(f"helpdesk: warning: {line}", err=True)
+    )
     if ctx.invoked_subcommand is None:
         from helpdesk_tui.cli.tui import run_tui
 

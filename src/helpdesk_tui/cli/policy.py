@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import print_json, state
+from helpdesk_tui.cli.common import echo, print_json, state
 from helpdesk_tui.config import read_config_file
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import desk_policy
@@ -55,8 +55,8 @@ def show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             if isinstance(when, datetime)
             else "never set"
         )
-        typer.echo(f"{row['setting']} = {row['value']:g}  (default {row['default']:g}, {origin})")
-        typer.echo(f"  {row['meaning']}")
+        echo(f"{row['setting']} = {row['value']:g}  (default {row['default']:g}, {origin})")
+        echo(f"  {row['meaning']}")
 
 
 @app.command("set")
@@ -96,7 +96,7 @@ def set_(
     if as_json:
         print_json(policy.to_dict())
         return
-    typer.echo(", ".join(f"{name} = {getattr(policy, name):g}" for name in changes))
+    echo(", ".join(f"{name} = {getattr(policy, name):g}" for name in changes))
 
 
 @app.command("import")
@@ -127,11 +127,11 @@ def import_(
         print_json(report.to_dict())
         return
     for name, value in report.settings.items():
-        typer.echo(f"{name} = {value}")
+        echo(f"{name} = {value}")
     for name in report.rules_added:
-        typer.echo(f"rule {sanitize(name)!r} added")
+        echo(f"rule {sanitize(name)!r} added")
     for name in report.rules_kept:
-        typer.echo(f"rule {sanitize(name)!r} kept: the desk has a rule of that name already")
+        echo(f"rule {sanitize(name)!r} kept: the desk has a rule of that name already")
     if report.questions is not None:
-        typer.echo(f"questionnaire: {', '.join(report.questions)}")
-    typer.echo(f"imported from {sanitize(str(path))}; now delete those tables from it")
+        echo(f"questionnaire: {', '.join(report.questions)}")
+    echo(f"imported from {sanitize(str(path))}; now delete those tables from it")

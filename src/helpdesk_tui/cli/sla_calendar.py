@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from helpdesk_tui.cli.common import print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
 from helpdesk_tui.errors import UsageError
 from helpdesk_tui.services import sla_calendars
 from helpdesk_tui.services.holiday_files import parse_holiday_file
@@ -57,10 +57,10 @@ def _report(change: CalendarChange, what: str, as_json: bool) -> None:
         print_json(data)
         return
     view = change.calendar
-    typer.echo(f"calendar {sanitize(view.name)!r}: {what}; now {_summary(view)}")
+    echo(f"calendar {sanitize(view.name)!r}: {what}; now {_summary(view)}")
     if change.recomputed:
         plural = "s" if change.recomputed != 1 else ""
-        typer.echo(f"{change.recomputed} open ticket{plural} got new SLA due times")
+        echo(f"{change.recomputed} open ticket{plural} got new SLA due times")
 
 
 @app.command("list")
@@ -130,7 +130,7 @@ def calendar_add(
     if as_json:
         print_json(view.to_dict())
         return
-    typer.echo(f"calendar {sanitize(view.name)!r} added: {_summary(view)}")
+    echo(f"calendar {sanitize(view.name)!r} added: {_summary(view)}")
 
 
 @app.command("set")

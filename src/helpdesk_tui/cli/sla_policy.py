@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from helpdesk_tui.cli.common import print_json, print_records, state
+from helpdesk_tui.cli.common import echo, print_json, print_records, state
 from helpdesk_tui.services import sla_policies, sla_rules
 from helpdesk_tui.services.monitor_config import CLOCKS, LEVELS, make_rule
 from helpdesk_tui.services.sla_policies import format_minutes, parse_minutes
@@ -92,14 +92,14 @@ def policy_set(
     if as_json:
         print_json(view.to_dict() | {"recomputed_open": recomputed})
         return
-    typer.echo(
+    echo(
         f"{view.priority}: respond within {format_minutes(view.response_minutes)}, resolve "
         f"within {format_minutes(view.resolve_minutes)} on calendar {sanitize(view.calendar)!r}"
     )
     if recompute_open:
-        typer.echo(f"{recomputed} open ticket{'s' if recomputed != 1 else ''} got new due times")
+        echo(f"{recomputed} open ticket{'s' if recomputed != 1 else ''} got new due times")
     else:
-        typer.echo("applies to tickets from now on (--recompute-open for the open ones)")
+        echo("applies to tickets from now on (--recompute-open for the open ones)")
 
 
 # --------------------------------------------------------------------------- sla rule
@@ -167,14 +167,14 @@ def rule_add(
     if as_json:
         print_json({"name": rule.name, "describe": rule.describe()})
         return
-    typer.echo(f"rule {sanitize(rule.name)!r} added: {sanitize(rule.describe())}")
+    echo(f"rule {sanitize(rule.name)!r} added: {sanitize(rule.describe())}")
 
 
 @rule_app.command("remove")
 def rule_remove(ctx: typer.Context, name: RuleArg) -> None:
     """Delete a rule (permission config.manage); what it did stays recorded."""
     state(ctx).write(lambda session, actor: sla_rules.remove_rule(session, actor, name))
-    typer.echo(f"rule {sanitize(name)!r} removed")
+    echo(f"rule {sanitize(name)!r} removed")
 
 
 @rule_app.command("disable")
@@ -183,7 +183,7 @@ def rule_disable(ctx: typer.Context, name: RuleArg) -> None:
     changed = state(ctx).write(
         lambda session, actor: sla_rules.set_rule_active(session, actor, name, False)
     )
-    typer.echo(f"rule {sanitize(name)!r} {'disabled' if changed else 'was already off'}")
+    echo(f"rule {sanitize(name)!r} {'disabled' if changed else 'was already off'}")
 
 
 @rule_app.command("enable")
@@ -192,4 +192,4 @@ def rule_enable(ctx: typer.Context, name: RuleArg) -> None:
     changed = state(ctx).write(
         lambda session, actor: sla_rules.set_rule_active(session, actor, name, True)
     )
-    typer.echo(f"rule {sanitize(name)!r} {'enabled' if changed else 'was already active'}")
+    echo(f"rule {sanitize(name)!r} {'enabled' if changed else 'was already active'}")

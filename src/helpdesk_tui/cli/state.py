@@ -6,7 +6,6 @@ TUI through this without loading them (cli/entry.py, the launch budget of DESIGN
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -31,6 +30,9 @@ class CliState:
     db: str | None = None
     as_login: str | None = None
     _settings: Settings | None = None
+    #: Where warnings go (one sanitised line each); None: nowhere. The CLI and the TUI's
+    #: entry each pass their own writer: this module prints nothing itself.
+    warn: Callable[[str], None] | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
     _notified: bool = field(default=False, repr=False)
 
@@ -58,10 +60,10 @@ class CliState:
 
     def _warned(self, settings: Settings) -> Settings:
         """Say once, on stderr, which policy tables of the config file are ignored now."""
-        if not self._notified:
+        if not self._notified and self.warn is not None:
             self._notified = True
             for line in settings.notices():
-                print(f"helpdesk: warning: {line}", file=sys.stderr)
+                self.warn(line)
         return settings
 
     def store(self, *, check: bool = True, password: bool = True) -> Store:

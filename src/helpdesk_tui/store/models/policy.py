@@ -32,7 +32,7 @@ class DeskSetting(SQLModel, table=True):
 class SlaRule(SQLModel, table=True):
     """An auto-escalation rule the SLA watcher applies (`helpdesk sla rule ...`).
 
-    Trigger: `no_response_minutes` (business minutes without a first response) or `on`
+    Trigger: `no_response_minutes` (business minutes without a first response) or `on_level`
     (warning | breach) of `clock`. Target: the supervisors (`to_supervisor`) or an L2/L3
     group (`to_group_id`). `priorities` and `categories` are comma-separated names, empty
     for all. `name` is the once-per-ticket key of `sla_auto_escalation.rule`.
@@ -45,7 +45,7 @@ class SlaRule(SQLModel, table=True):
     priorities: str = Field(default="", max_length=200)
     categories: str = Field(default="")
     no_response_minutes: int | None = Field(default=None)
-    on: str | None = Field(default=None, max_length=8)
+    on_level: str | None = Field(default=None, max_length=8)  # not "on": a reserved word
     clock: str = Field(default="resolution", max_length=12)
     to_supervisor: bool = Field(default=False)
     to_group_id: int | None = Field(default=None, foreign_key="support_group.id")

@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("priorities", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("categories", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("no_response_minutes", sa.Integer(), nullable=True),
-        sa.Column("on", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.Column("on_level", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("clock", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("to_supervisor", sa.Boolean(), nullable=False),
         sa.Column("to_group_id", sa.Integer(), nullable=True),
