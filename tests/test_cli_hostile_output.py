@@ -24,7 +24,7 @@ import typer.main
 
 from helpdesk_tui.cli import app
 from helpdesk_tui.cli.common import FORMATS
-from tests.hostile_desk import FORMULAS, HostileDesk, evil, evil_short, seed
+from tests.hostile_desk import FORMULAS, SHORT_ESCAPES, HostileDesk, evil, evil_short, seed
 
 Args = Callable[[HostileDesk], list[str]]
 
@@ -150,11 +150,12 @@ WRITES: dict[str, list[Run]] = {
     "survey plan add": [Run(lambda d: ["--rate", "0.5", "--", evil_short("plan")])],
     "survey plan disable": [Run(lambda d: ["--", d.plan])],
     "survey plan enable": [Run(lambda d: ["--", d.plan])],
-    "survey questions set": [Run(lambda d: ["--", f"{evil_short('qid')}=x"])],
+    # (a fixed start: a value starting with "=" would be an empty id, quoting nothing)
+    "survey questions set": [Run(lambda d: ["--", f"Q{SHORT_ESCAPES}=x"])],
     "survey questions reset": [Run(quotes=False)],
     "policy set": [Run(lambda d: ["--reopen-days", "12"], quotes=False)],
     "policy import": [Run(lambda d: [str(d.files["policy"])])],
-    "sla calendar add": [Run(lambda d: ["--timezone", evil_short("tz"), "--", "apac"])],
+    "sla calendar add": [Run(lambda d: ["--timezone", f"Mars{SHORT_ESCAPES}", "--", "apac"])],
     "sla calendar set": [Run(lambda d: ["--opens", "07:00", "--", d.calendar])],
     "sla calendar holiday add": [Run(lambda d: ["--", d.calendar, "2027-01-01"])],
     "sla calendar holiday remove": [Run(lambda d: ["--", d.calendar, evil_short("day")])],
