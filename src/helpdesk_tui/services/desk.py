@@ -175,8 +175,8 @@ class DeskService(KnowledgeDesk, SurveyDesk):
 
     def ticket_actions(self, ticket_id: int) -> dict[str, ticket_access.Decision]:
         """What I may do with the ticket now, per screen action, with why not."""
-        reopen_days = self.closure.reopen_days
         with self.store.read() as session:
+            reopen_days = load_policy(session).reopen_days
             return ticket_access.ticket_actions(
                 session, self.actor, ticket_id, now=self.now(), reopen_days=reopen_days
             )
