@@ -125,7 +125,6 @@ def test_reopening_needs_a_reason_on_every_path(desk: Desk, tmp_path: Path) -> N
         desk.store,
         desk.admin.login,
         clock=lambda: MONDAY_10 + timedelta(hours=1),
-        closure_config=closure.ClosureConfig(),
     )
     try:
         with pytest.raises(UsageError, match="needs a reason"):
