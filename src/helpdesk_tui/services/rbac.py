@@ -94,7 +94,6 @@ _SUPERVISOR: Final = [
     "ticket.import",
     "triage.train",
     "report.view",
-    "sla.watch",
     "audit.view",
     "announcement.approve",
     "cmdb.change.approve",
