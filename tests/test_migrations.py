@@ -71,3 +71,15 @@ def test_0007_grants_the_watcher_permissions_to_an_existing_desk(store: Store) -
     assert left == 0
     migrate.upgrade(store)  # and up again
     assert len(_grants(store)) == 4
+
+
+def test_default_roles_list_each_permission_once() -> None:
+    """A permission listed twice in a role made `init` fail on its unique key (0007's
+    sla.watch came into the supervisor role from two branches)."""
+    from helpdesk_tui.services.rbac import DEFAULT_ROLES, PERMISSIONS
+
+    for role, (_description, permissions) in DEFAULT_ROLES.items():
+        assert len(permissions) == len(set(permissions)), role
+        assert set(permissions) <= set(PERMISSIONS), role
+    assert {"sla.watch", "ticket.autoclose"} <= set(DEFAULT_ROLES["supervisor"][1])
+    assert "sla.watch" not in DEFAULT_ROLES["agent"][1]
