@@ -173,7 +173,7 @@ def _write_files(desk: HostileDesk) -> None:
     # An old config.toml for `policy import`, a holiday list for `sla calendar ... import`.
     old = root / "old config.toml"
     old.write_text(
-        f"[[sla.auto_escalate]]\nname = {json.dumps(evil_short('rname'))}\n"
+        f"[[sla.auto_escalate]]\nname = {json.dumps(f'@rname{SHORT_ESCAPES}')}\n"
         'on = "breach"\nto = "supervisor"\n',
         encoding="utf-8",
     )
@@ -217,7 +217,9 @@ def seed(root: Path) -> HostileDesk:
     desk.sql("UPDATE agent SET login = ?, name = ? WHERE login = 'mallory'", desk.agent, evil("n"))
     desk.sql("UPDATE agent SET name = ? WHERE login = ?", evil("admin name"), me)
     # Desk policy the CLI would refuse: a calendar and an auto-escalation rule.
-    desk.calendar = "=" + evil_short("cal")[1:]  # a formula, but no option (`show NAME --json`)
+    # Fixed starts (not evil_short): its counter decides which values start with "-", and
+    # the seeding commands below pass some of them without "--".
+    desk.calendar = f"=cal{SHORT_ESCAPES}"  # a formula, but no option (`show NAME --json`)
     desk.sql(
         "INSERT INTO calendar (name, timezone, weekdays, opens, closes, holidays) "
         "VALUES (?, 'UTC', '0,1,2,3,4', '08:00', '18:00', '2026-12-25')",
@@ -228,7 +230,7 @@ def seed(root: Path) -> HostileDesk:
         "WHERE priority = 'informational'",
         desk.calendar,
     )
-    desk.rule = evil_short("rule")
+    desk.rule = f"+rule{SHORT_ESCAPES}"
     desk.sql(
         "INSERT INTO sla_rule (name, priorities, categories, on_level, clock, to_supervisor, "
         "to_group_id, active, created_at) SELECT ?, 'high', ?, 'breach', 'resolution', 0, id, "

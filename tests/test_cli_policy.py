@@ -131,7 +131,19 @@ def test_calendar_commands(db: str, tmp_path: Path) -> None:
 
 
 def test_a_calendar_change_moves_open_tickets(db: str) -> None:
-    ok(db, "ticket", "new", "-t", "VPN down", "--channel", "email", "--priority", "high")
+    ok(
+        db,
+        "ticket",
+        "new",
+        "-t",
+        "VPN down",
+        "--channel",
+        "email",
+        "--priority",
+        "high",
+        "--reason",
+        "test",
+    )
     before = json.loads(ok(db, "ticket", "show", "1", "--json"))["sla"]["resolve_due"]
     out = ok(db, "sla", "calendar", "set", "business", "--weekdays", "sat")
     assert out.splitlines()[-1] == "1 open ticket got new SLA due times"
@@ -170,7 +182,19 @@ def test_policy_targets(db: str) -> None:
     listed = json.loads(ok(db, "--as", "ann", "sla", "policy", "list", "--json"))
     high = next(p for p in listed if p["priority"] == "high")
     assert (high["response_minutes"], high["resolve_minutes"]) == (60, 90)
-    ok(db, "ticket", "new", "-t", "Printer", "--channel", "email", "--priority", "low")
+    ok(
+        db,
+        "ticket",
+        "new",
+        "-t",
+        "Printer",
+        "--channel",
+        "email",
+        "--priority",
+        "low",
+        "--reason",
+        "test",
+    )
     data = json.loads(
         ok(db, "sla", "policy", "set", "low", "--calendar", "24x7", "--recompute-open", "--json")
     )

@@ -32,7 +32,14 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def new_ticket(desk: Desk, priority: str = "high", channel: str = "email") -> int:
-    data = NewTicket(title="VPN down", channel=channel, priority=priority, category="network")
+    data = NewTicket(
+        title="VPN down",
+        channel=channel,
+        priority=priority,
+        category="network",
+        priority_reason="the scenario's priority",
+        category_reason="the scenario's category",
+    )
     ticket = desk.store.run_write(
         lambda s: create_ticket(s, desk.admin, data, rules=RULES, now=MONDAY_10)
     )
