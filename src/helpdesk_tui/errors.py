@@ -50,3 +50,9 @@ def invalid_choice(what: str, value: object, valid: Iterable[str]) -> UsageError
     """Build the standard 'unknown X' error that lists the valid values."""
     choices = ", ".join(valid)
     return UsageError(f"unknown {what} {value!r}; valid: {choices}")
+
+
+def one_line(text: str) -> str:
+    """A message from elsewhere (a driver, a library) on one line: lines joined by "; "."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "; ".join(line for line in lines if line)

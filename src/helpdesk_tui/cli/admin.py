@@ -13,7 +13,6 @@ from sqlmodel import col
 
 from helpdesk_tui.cli.common import CliState, echo, print_json, print_records, state, stdout
 from helpdesk_tui.cli.knowledge import library_dir
-from helpdesk_tui.config import normalise_db
 from helpdesk_tui.errors import Conflict, HelpdeskError, UsageError
 from helpdesk_tui.services import rbac
 from helpdesk_tui.services.audit import record_audit
@@ -56,7 +55,7 @@ def init(
     """
     cli = state(ctx)
     if db is not None:
-        cli.db = normalise_db(db)
+        cli.db = db
         cli._settings = None
     _own_account_only(cli, "init")
     settings = cli.settings
@@ -134,8 +133,8 @@ def db_upgrade(ctx: typer.Context) -> None:
     cli = state(ctx)
     _own_account_only(cli, "db upgrade")
     store = cli.store(check=False)
-    path = store.sqlite_path
-    if path is not None and not path.exists():
+    path = store.missing_file()
+    if path is not None:
         raise UsageError(f"no database at {path}; run `helpdesk init` first")
     revision = upgrade_desk(store, agent_login())
     echo(f"schema at {revision}")
@@ -145,8 +144,8 @@ def db_upgrade(ctx: typer.Context) -> None:
 def db_current(ctx: typer.Context) -> None:
     """Print the schema revision of the database."""
     store = state(ctx).store(check=False)
-    path = store.sqlite_path
-    if path is not None and not path.exists():
+    path = store.missing_file()
+    if path is not None:
         raise UsageError(f"no database at {path}; run `helpdesk init` first")
     echo(migrate.current_revision(store) or "none")
 

@@ -98,11 +98,10 @@ def demo(
 
     cli = state(ctx)
     store = cli.store(check=False)
-    path = store.sqlite_path
     folder = library_dir(cli.settings)
     refuse_foreign_sqlite(store)  # before anything opens (and so changes) the file
     sops = 0
-    if (path is not None and not path.exists()) or migrate.current_revision(store) is None:
+    if store.missing_file() is not None or migrate.current_revision(store) is None:
         who = current_identity()
         sops = initialise_desk(
             store, who.login, who.name, cli.settings.timezone, sops=lambda: load_library(folder)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from helpdesk_tui.errors import HelpdeskError
+from helpdesk_tui.errors import HelpdeskError, one_line
 
 __all__ = ["database_failure", "main", "tui_options"]
 
@@ -95,11 +95,13 @@ def database_failure(exc: BaseException) -> tuple[str, int] | None:
 
     if not isinstance(exc, DBAPIError):
         return None
-    text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    text = one_line(str(exc.orig) if exc.orig else str(exc))
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
         return "the database is locked by another process; try again", 1
-    if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"cannot write the database, it is read-only for this account ({text})", 1
+    if "permission" in lowered:
         return f"cannot write the database: {text}", 1
     if "not a database" in lowered or "malformed" in lowered or "unable to open" in lowered:
         return f"cannot read the database: {text}", 1

@@ -1,8 +1,10 @@
 """Root of the CLI: global options, error handling, command groups.
 
 User errors (`HelpdeskError`) become one line on stderr and their exit code; database
-trouble (locked, unreadable) becomes a clear message too. Nothing the user can cause
-ends in a traceback.
+trouble (locked, unreadable) and file-system errors become a clear message too, and so
+do click's usage errors (click prints four lines: usage, hint, blank, error). Nothing the
+user can cause ends in a traceback: anything else that escapes is a bug, reported as one
+line that says so (`HELPDESK_DEBUG=1` shows the traceback).
 
 `helpdesk` alone opens the TUI, and the agent waits for it: then only the root group is
 built, without importing the command modules and converting their commands for click
@@ -11,43 +13,29 @@ built, without importing the command modules and converting their commands for c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import os
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
-# typer vendors click; its usage errors quote what the user typed, so they are sanitised
-# before click prints them. NoArgsIsHelpError carries the help text, not user input.
+# typer vendors click; NoArgsIsHelpError carries the help text, shown as it is.
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from helpdesk_tui import __version__
 from helpdesk_tui.cli.common import echo
 from helpdesk_tui.cli.entry import database_failure
+from helpdesk_tui.cli.params import harden
 from helpdesk_tui.cli.state import CliState
-from helpdesk_tui.errors import HelpdeskError
-from helpdesk_tui.text import sanitize_message
+from helpdesk_tui.errors import HelpdeskError, one_line
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    echo(f"helpdesk: {message}", err=True)
+    """Print `helpdesk: message` as one harmless line on stderr; the Exit to raise."""
+    echo(f"helpdesk: {one_line(message)}", err=True)
     return typer.Exit(code)
-
-
-@contextmanager
-def _sanitised_usage_errors() -> Iterator[None]:
-    """Click's own errors ("No such command 'X'", "Invalid value ...: 'X'") quote the
-    command line: make what they quote as harmless as our own messages."""
-    try:
-        yield
-    except typer.TyperException as exc:
-        if not isinstance(exc, NoArgsIsHelpError):
-            exc.message = sanitize_message(exc.message)
-            if isinstance(getattr(exc, "ui_filename", None), str):
-                exc.ui_filename = sanitize_message(exc.ui_filename)  # type: ignore[attr-defined]
-        raise
 
 
 def _database_error(exc: DBAPIError) -> typer.Exit:
@@ -56,25 +44,69 @@ def _database_error(exc: DBAPIError) -> typer.Exit:
     return _fail(*failure)
 
 
+def _usage_error(exc: typer.TyperException) -> typer.Exit:
+    """Click's usage error (wrong option, bad value) as one line with where to look.
+
+    Its message quotes the command line ("No such command 'X'"): `_fail` prints it as
+    harmlessly as our own messages.
+    """
+    ctx: typer.Context | None = getattr(exc, "ctx", None)
+    message = exc.format_message()
+    if ctx is not None:
+        command = ctx.command_path.partition(" ")[2]
+        hint = f" (see `{ctx.command_path} --help`)"
+        message = f"{command}: {message}{hint}" if command else f"{message}{hint}"
+    return _fail(message, exc.exit_code)
+
+
+def _os_error(exc: OSError) -> typer.Exit:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return _fail(f"{where}{exc.strerror or exc}", 1)
+
+
+def _bug(exc: BaseException) -> typer.Exit:
+    """One line for an exception nobody anticipated: a bug, said as such."""
+    if os.environ.get("HELPDESK_DEBUG"):
+        raise exc
+    return _fail(
+        f"internal error ({type(exc).__name__}: {exc}); this is a bug in helpdesk-tui, "
+        "HELPDESK_DEBUG=1 shows where",
+        1,
+    )
+
+
 class HelpdeskGroup(TyperGroup):
     """The root group: turns user errors into one-line messages and exit codes."""
 
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
-        with _sanitised_usage_errors():
-            return super().make_context(info_name, args, parent, **extra)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        harden(self)  # numbers no command can use are refused while parsing
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except NoArgsIsHelpError:
+            raise  # the help text, as asked for
+        except typer.TyperException as exc:  # a bad global option
+            raise _usage_error(exc) from None
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
-            with _sanitised_usage_errors():
-                return super().invoke(ctx)
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, NoArgsIsHelpError):
+            raise
         except HelpdeskError as exc:
             raise _fail(str(exc), exc.exit_code) from None
+        except typer.TyperException as exc:  # click's usage errors of the subcommands
+            raise _usage_error(exc) from None
         except DBAPIError as exc:
             raise _database_error(exc) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", 130) from None
+        except OSError as exc:
+            raise _os_error(exc) from None
+        except Exception as exc:
+            raise _bug(exc) from None
         finally:
             obj = ctx.obj
             if isinstance(obj, CliState):

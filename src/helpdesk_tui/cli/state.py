@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from helpdesk_tui.config import Settings
+from helpdesk_tui.errors import UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ class CliState:
     def settings(self) -> Settings:
         """Settings from config file, environment and `--db`, validated (loaded once)."""
         if self._settings is None:
+            self._check_options()
             self._settings = self._warned(Settings.load(self.db))
         return self._settings
 
@@ -47,6 +49,7 @@ class CliState:
         """Settings for the TUI's first frame: the schema check is left to `checked_settings`
         (see `Settings.load_for_launch`), unless settings were loaded already."""
         if self._settings is None:
+            self._check_options()
             self._settings = self._warned(Settings.load_for_launch(self.db))
         return self._settings
 
@@ -57,6 +60,15 @@ class CliState:
         if not self._settings.checked:
             self._settings = self._settings.check()
         return self._settings
+
+    def _check_options(self) -> None:
+        """Usage errors for global options no command can use (before anything opens).
+
+        An empty `--db` would quietly open the default desk instead: a database the user
+        did not name.
+        """
+        if self.db is not None and not self.db.strip():
+            raise UsageError("--db is empty: give an SQLite file or a database URL")
 
     def _warned(self, settings: Settings) -> Settings:
         """Say once, on stderr, which policy tables of the config file are ignored now."""

@@ -13,6 +13,7 @@ from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import UsageError, invalid_choice
 from helpdesk_tui.services import views, workflow
 from helpdesk_tui.services.context import Actor
+from helpdesk_tui.services.quantities import handle_seconds
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.services.vocab import OPEN_STATUSES, PRIORITIES, STATUSES
@@ -272,11 +273,10 @@ def note(
     """Add a note (or a call, mail or chat) to a ticket's log."""
     if text == "-":
         text = typer.get_text_stream("stdin").read()
-    if minutes < 0:
-        raise UsageError("--minutes cannot be negative")
+    seconds = handle_seconds(minutes)
     state(ctx).write(
         lambda session, actor: workflow.add_interaction(
-            session, actor, ticket_id, kind, text, handle_seconds=round(minutes * 60), public=public
+            session, actor, ticket_id, kind, text, handle_seconds=seconds, public=public
         )
     )
     _done(ctx, ticket_id, as_json, f"{kind} added to ticket #{ticket_id}")

@@ -12,9 +12,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from helpdesk_tui.errors import UsageError
 from helpdesk_tui.i18n import _
 from helpdesk_tui.screens.base import DeskModal
 from helpdesk_tui.screens.dialog import DialogBody, dialog_keys
+from helpdesk_tui.services.quantities import MAX_HANDLE_MINUTES, handle_seconds
 from helpdesk_tui.text import plain
 
 
@@ -154,11 +156,15 @@ class TextModal(DeskModal[TextResult | None]):
             raw = self.query_one("#minutes", Input).value.strip()
             try:
                 minutes = float(raw) if raw else 0.0
-            except ValueError:
-                minutes = -1
-            if minutes < 0:
+                handle_seconds(minutes)  # in range: 0 to a day, not inf or nan
+            except (ValueError, UsageError):
                 self.query_one("#dialog-error", Static).update(
-                    Text(_("Minutes must be a positive number."), style="bold red")
+                    Text(
+                        _("Minutes must be a number from 0 to {most}.").format(
+                            most=MAX_HANDLE_MINUTES
+                        ),
+                        style="bold red",
+                    )
                 )
                 return
         self.dismiss(TextResult(text, minutes))

@@ -6,15 +6,23 @@ every connection, and every write transaction starts with `BEGIN IMMEDIATE` so t
 concurrent writers queue on the lock instead of failing half-way with SQLITE_BUSY.
 A new SQLite file is created with the store's file modes (store/files.py) just before
 SQLite would create it with its own (0644 less the umask).
+
+A database the account may only read (a read-only directory or file, a copy on read-only
+media) still opens for reading; writing to it fails with the database's "read-only"
+error, which the CLI turns into one line. A URL that names no database SQLAlchemy and
+this program can use is a usage error, not a traceback.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -24,8 +32,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk_tui.errors import StoreUnavailable
+from helpdesk_tui.errors import StoreUnavailable, UsageError, one_line
 from helpdesk_tui.store.files import PRIVATE, FileModes, create_file
+from helpdesk_tui.store.limits import check_flush
 
 T = TypeVar("T")
 
@@ -35,6 +44,10 @@ BUSY_TIMEOUT_MS = 10_000
 WRITE_RETRIES = 8
 #: PostgreSQL SQLSTATEs that mean "try the whole transaction again".
 _PG_RETRYABLE = {"40001", "40P01", "55P03"}
+#: The backends a desk can live on (DESIGN §4).
+BACKENDS = ("sqlite", "postgresql")
+#: What to install for a backend's driver when it is missing.
+_DRIVER_HINT = {"postgresql": "pip install 'helpdesk-tui[pg]' (psycopg)"}
 
 
 class _SQLiteHintCompiler(SQLiteCompiler):
@@ -49,20 +62,57 @@ class _SQLiteHintCompiler(SQLiteCompiler):
         return text
 
 
+def connect_sqlite(path: Path, **kwargs: Any) -> sqlite3.Connection:
+    """Open an SQLite file, read-only when that is all this account can do.
+
+    A WAL database needs its `-shm` index file; when it does not exist and the directory
+    is read-only, SQLite cannot create it and even a read fails ("unable to open database
+    file"). No `-shm` file means no connection has the database open, so it is then
+    opened immutable and read-only: reads work, writes say the database is read-only.
+    """
+    conn: sqlite3.Connection = sqlite3.connect(path, **kwargs)
+    if not path.exists():
+        return conn  # a new database: nothing to read yet
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        shm = path.with_name(path.name + "-shm")
+        if shm.exists() or not os.access(path, os.R_OK):
+            raise
+        conn.close()
+        uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
+        read_only: sqlite3.Connection = sqlite3.connect(uri, **{**kwargs, "uri": True})
+        return read_only
+    return conn
+
+
+def _set_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a file database to WAL once; a read-only one stays in its own mode."""
+    if cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return  # already: setting it again would be a write a read-only file refuses
+    try:
+        cur.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc).lower():
+            raise
+
+
 def _install_sqlite_hooks(engine: Engine, new_file: Path | None, modes: FileModes) -> None:
     """Set the pragmas and take over BEGIN from pysqlite, which would emit a deferred one.
 
     `new_file`, when given, is created with `modes` if it does not exist when a
-    connection is made: SQLite would create it with 0644 less the umask, and gives its
-    -wal and -shm files the database's mode.
+    connection is made (SQLite would create it with 0644 less the umask, and gives its
+    -wal and -shm files the database's mode), and opened read-only when that is all this
+    account can do (`connect_sqlite`).
     """
-
     if new_file is not None:
 
         @event.listens_for(engine, "do_connect")
-        def _create_private(*_args: Any) -> None:
+        def _do_connect(_dialect: Any, _rec: Any, _cargs: Any, cparams: Any) -> Any:
+            assert new_file is not None
             if not new_file.exists():
                 create_file(new_file, modes)
+            return connect_sqlite(new_file, **cparams)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -71,7 +121,7 @@ def _install_sqlite_hooks(engine: Engine, new_file: Path | None, modes: FileMode
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
-            cur.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -79,6 +129,28 @@ def _install_sqlite_hooks(engine: Engine, new_file: Path | None, modes: FileMode
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get("helpdesk_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def database_url(url: str | sa.URL) -> sa.URL:
+    """The parsed URL of a desk's database; a usage error for anything else.
+
+    A desk lives on SQLite or PostgreSQL; a URL SQLAlchemy cannot parse, or another
+    backend, is refused here with one line (the value is not echoed: it may hold a
+    password).
+    """
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise UsageError(
+            "not a database URL or file path (e.g. postgresql+psycopg://user@host/db): "
+            f"{one_line(str(exc))}"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise UsageError(
+            f"unsupported database {backend!r}: a desk lives on {' or '.join(BACKENDS)}"
+        )
+    return parsed
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
@@ -97,7 +169,7 @@ class Store:
     def __init__(
         self, url: str | sa.URL, *, echo: bool = False, file_modes: FileModes = PRIVATE
     ) -> None:
-        self.url = sa.make_url(url)
+        self.url = database_url(url)
         #: The modes of a new SQLite file and its directory (store/files.py).
         self.file_modes = file_modes
         kwargs: dict[str, Any] = {"echo": echo}
@@ -106,7 +178,15 @@ class Store:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = sa.create_engine(self.url, **kwargs)
+        try:
+            self.engine: Engine = sa.create_engine(self.url, **kwargs)
+        except ImportError as exc:  # the backend's driver is not installed
+            hint = _DRIVER_HINT.get(self.url.get_backend_name(), "install it")
+            raise UsageError(
+                f"no driver for {self.url.drivername} ({exc.name or exc}); {hint}"
+            ) from None
+        except sa.exc.ArgumentError as exc:
+            raise UsageError(f"cannot use the database URL {self.describe()}: {exc}") from None
         if self.is_sqlite:
             self.engine.dialect.statement_compiler = _SQLiteHintCompiler
             # A `file:` URI (uri=true) may say mode=ro and the like: SQLite decides then.
@@ -116,6 +196,8 @@ class Store:
         self._write = sessionmaker(
             self.engine.execution_options(helpdesk_write=True), expire_on_commit=False
         )
+        for factory in (self._read, self._write):
+            event.listen(factory, "before_flush", check_flush)
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,6 +210,23 @@ class Store:
         if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
             return None
         return Path(str(self.url.database))
+
+    def missing_file(self) -> Path | None:
+        """The SQLite file when it does not exist yet (None: it exists, or not SQLite).
+
+        A directory on the way that this account cannot enter is a one-line error, not
+        the PermissionError `Path.exists` raises.
+        """
+        path = self.sqlite_path
+        if path is None:
+            return None
+        try:
+            return None if path.exists() else path
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot reach the database {path}: {exc.strerror or exc} "
+                "(a directory on the way is not open to this account)"
+            ) from None
 
     def describe(self) -> str:
         """The URL with any password hidden, for messages."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from helpdesk_tui.errors import StoreUnavailable
+from helpdesk_tui.errors import StoreUnavailable, one_line
 from helpdesk_tui.store.engine import Store
 from helpdesk_tui.store.schema import SCHEMA_HEAD as SCHEMA_HEAD
 
@@ -29,11 +29,22 @@ def alembic_config(store: Store, connection: sa.Connection | None = None) -> Con
 
 
 def upgrade(store: Store, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (default: the newest)."""
-    from alembic import command
+    """Bring the schema up to `revision` (default: the newest).
 
-    with store.engine.begin() as conn:
-        command.upgrade(alembic_config(store, conn), revision)
+    A database of a newer schema than this program knows is refused with the same one
+    line every other command gives (Alembic would fail on the unknown revision).
+    """
+    from alembic import command
+    from alembic.util import CommandError
+
+    current = _revision_or_fail(store)
+    if current is not None and current > SCHEMA_HEAD:
+        raise _newer(current)
+    try:
+        with store.engine.begin() as conn:
+            command.upgrade(alembic_config(store, conn), revision)
+    except CommandError as exc:
+        raise StoreUnavailable(f"cannot upgrade {store.describe()}: {one_line(str(exc))}") from None
 
 
 def current_revision(store: Store) -> str | None:
@@ -45,15 +56,28 @@ def current_revision(store: Store) -> str | None:
         return str(row[0]) if row else None
 
 
+def _revision_or_fail(store: Store) -> str | None:
+    """`current_revision`, with a database that cannot be opened as one line."""
+    try:
+        return current_revision(store)
+    except sa.exc.DBAPIError as exc:
+        reason = one_line(str(exc.orig or exc))
+        raise StoreUnavailable(f"cannot open the database {store.describe()}: {reason}") from None
+
+
+def _newer(revision: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"the database schema ({revision}) is newer than this program ({SCHEMA_HEAD}); "
+        "upgrade helpdesk-tui"
+    )
+
+
 def check_schema(store: Store) -> None:
     """Refuse to work on a missing, older or newer schema, with the command that fixes it."""
-    path = store.sqlite_path
-    if store.is_sqlite and path is not None and not path.exists():
+    path = store.missing_file()
+    if path is not None:
         raise StoreUnavailable(f"no database at {path}; run `helpdesk init` first")
-    try:
-        revision = current_revision(store)
-    except sa.exc.DBAPIError as exc:
-        raise StoreUnavailable(f"cannot open the database {store.describe()}: {exc.orig}") from exc
+    revision = _revision_or_fail(store)
     if revision is None:
         raise StoreUnavailable(f"{store.describe()} has no helpdesk schema; run `helpdesk init`")
     if revision != SCHEMA_HEAD:
@@ -61,7 +85,4 @@ def check_schema(store: Store) -> None:
             raise StoreUnavailable(
                 f"the database schema is older ({revision}); run `helpdesk db upgrade`"
             )
-        raise StoreUnavailable(
-            f"the database schema ({revision}) is newer than this program ({SCHEMA_HEAD}); "
-            "upgrade helpdesk-tui"
-        )
+        raise _newer(revision)
