@@ -172,8 +172,12 @@ def import_tickets_command(
     Columns named like ticket fields need no options: id, title, body, text, category,
     priority, status, kind, channel, requester, created_at, first_response_at,
     resolved_at, closed_at, assignee, impact_scope, affected_users, affected_system,
-    error_codes; others are ignored and listed. A row without a status is imported as
-    closed. Rows whose id was imported before are skipped as duplicates.
+    error_codes (the id also as ticket_id, number, issue_key, reference, ...); others
+    are ignored and listed. A row without a status is imported as closed.
+
+    Importing a file again is safe: a row whose ticket is already on the desk (same id,
+    or for a row without an id the same content) is skipped, not updated, and counted
+    as "already imported".
 
     Bad rows are printed on stderr as `row N: problem` (the CSV header is row 1).
     Exit status: 0 when tickets landed, even if bad rows were left out (they are listed),
@@ -200,7 +204,7 @@ def import_tickets_command(
     if as_json:
         print_json(report.to_dict())
     else:
-        extras = [f"{report.duplicates:,} duplicates skipped"] if report.duplicates else []
+        extras = [f"{report.duplicates:,} already imported, skipped"] if report.duplicates else []
         if report.problems:
             extras.append(f"{len(report.problems):,} bad rows left out")
         if report.created_categories:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from helpdesk_tui.errors import UsageError
+from helpdesk_tui.store.limits import check_text
 
 #: Fields an import column can fill (`--map column=field` renames a column to one).
 FIELDS: Final = (
@@ -21,9 +22,20 @@ FIELDS: Final = (
     "requester", "created_at", "first_response_at", "resolved_at", "closed_at", "assignee",
     "impact_scope", "affected_users", "affected_system", "error_codes",
 )  # fmt: skip
-#: Column names understood without `--map` besides the field names themselves.
+#: Column names understood without `--map` besides the field names themselves. The old
+#: desk's ticket number is what makes a re-import recognise its tickets, so the names
+#: other tools export it under (Freshdesk "Ticket ID", ServiceNow "Number", Jira "Issue
+#: key", osTicket "Ticket Number") all fill `id`.
 ALIASES: Final = {
     "external_ref": "id",
+    "external_id": "id",
+    "ticket_id": "id",
+    "ticket_number": "id",
+    "ticket_no": "id",
+    "number": "id",
+    "issue_key": "id",
+    "incident_number": "id",
+    "reference": "id",
     "subject": "title",
     "summary": "title",
     "description": "body",
@@ -73,6 +85,29 @@ def sniff(path: Path, head: bytes) -> str:
     return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
 
 
+def _unstorable(values: Mapping[str, str]) -> str | None:
+    """The problem of the first value no backend can store (NUL, a lone surrogate)."""
+    for name, value in values.items():
+        try:
+            check_text(name, value)
+        except UsageError as exc:
+            return str(exc)
+    return None
+
+
+def has_nul(path: Path) -> bool:
+    """True when the file contains a NUL byte anywhere (one fast pass over the bytes).
+
+    PostgreSQL stores no NUL in text; checking every CSV row for one would cost more
+    than reading the whole file once more, and a file with a NUL is rare.
+    """
+    with path.open("rb") as raw:
+        while chunk := raw.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
 def open_source(path: Path) -> tuple[TextIO, str, int]:
     """Open the file as UTF-8 text (BOM tolerated); one-line errors for the usual failures."""
     try:
@@ -96,7 +131,12 @@ def open_source(path: Path) -> tuple[TextIO, str, int]:
 def csv_records(
     handle: TextIO, path: Path, mapping: Mapping[str, str], ignored: list[str]
 ) -> Iterator[Record]:
-    """(row, first line, values or an error message) per CSV record after the header."""
+    """(row, first line, values or an error message) per CSV record after the header.
+
+    Strict UTF-8 decoding lets no lone surrogate through; a NUL is looked for in each
+    record only when the file has one (`has_nul`).
+    """
+    nul = has_nul(path)
     reader = csv.reader(handle, strict=True)
     try:
         header = next(reader, None)
@@ -128,7 +168,8 @@ def csv_records(
         if len(record) != width:
             yield row, line, f"expected {width} fields as in the header, found {len(record)}"
             continue
-        yield row, line, {f: record[i] for i, f in wanted}
+        values = {f: record[i] for i, f in wanted}
+        yield row, line, (nul and _unstorable(values)) or values
 
 
 def jsonl_records(
@@ -144,6 +185,12 @@ def jsonl_records(
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             yield number, number, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        except RecursionError:
+            yield number, number, "not a ticket: JSON nested too deeply"
+            continue
+        except ValueError as exc:  # e.g. a number of more than 4,300 digits
+            yield number, number, f"not valid JSON: {exc}"
             continue
         if not isinstance(obj, dict):
             yield number, number, "not a JSON object"
@@ -169,4 +216,6 @@ def jsonl_records(
                 break
             values[target] = value if isinstance(value, str) else str(value)
         else:
-            yield number, number, values
+            # Raw NUL and surrogates are not valid JSON text: only a \\u escape makes one.
+            unstorable = "\\u" in text and _unstorable(values)
+            yield number, number, unstorable or values

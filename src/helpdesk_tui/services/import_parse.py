@@ -7,6 +7,7 @@ run shows everything to fix. See `services.importer` for the row-number conventi
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,10 +27,36 @@ from helpdesk_tui.services.import_formats import (
 )
 from helpdesk_tui.services.vocab import CHANNELS, IMPACT_SCOPES, KINDS, PRIORITIES, STATUSES
 from helpdesk_tui.store.bulk import epoch_us
+from helpdesk_tui.store.limits import INT32_MAX, column_limit
+from helpdesk_tui.store.models import Category, Requester, Ticket
 
 #: Title length when the title is cut from `text`.
 TITLE_FROM_TEXT: Final = 80
-_MAX = {"id": 64, "title": 300, "category": 64, "affected_system": 200, "error_codes": 500}
+#: How the external id made for a row without one begins (`Checker.content_key`).
+CONTENT_KEY_PREFIX: Final = "content:"
+
+
+def _limit(table: object, column: str) -> int:
+    found = column_limit(table.__table__, column)  # type: ignore[attr-defined]
+    assert found is not None, column
+    return found
+
+
+#: The longest value each field may have: what its column holds, on every backend.
+_MAX: Final = {
+    "id": _limit(Ticket, "external_ref"),
+    "title": _limit(Ticket, "title"),
+    "category": _limit(Category, "name"),
+    "category_label": _limit(Category, "label"),
+    "affected_system": _limit(Ticket, "affected_system"),
+    "error_codes": _limit(Ticket, "error_codes"),
+    "requester": _limit(Requester, "name"),
+    "email": _limit(Requester, "email"),
+}
+#: Times before this are placeholders or typos, not a desk's history (epoch µs: 1970).
+_EARLIEST_US: Final = 0
+#: How far past the moment of the import a time may lie (clocks of the old system).
+_AHEAD_US: Final = 24 * 3_600 * 1_000_000
 _PRIORITY_ALIASES: Final = {
     "urgent": "critical",
     "moderate": "medium",
@@ -155,9 +182,26 @@ def _requester(raw: str) -> tuple[str, str, str | None]:
         name, email = text, text
     else:
         name, email = text, None
-    if email is not None and len(email) > 254:
-        raise _Bad("requester e-mail is longer than 254 characters")
-    return ((email or name).lower(), name[:200], email)
+    if email is not None and len(email) > _MAX["email"]:
+        raise _Bad(f"requester e-mail is longer than {_MAX['email']} characters")
+    return ((email or name).lower(), _clip(name, _MAX["requester"]), email)
+
+
+def _out_of_time(v: Mapping[str, str], created: int, latest: int) -> _Bad:
+    """The problem of a row whose creation time no desk's history can have."""
+    name = next(n for n in _STAMPS if n in v and _instant(n, v[n]) == created)
+    when = "before 1970" if created < _EARLIEST_US else "in the future"
+    return _Bad(f"{name} {quote(v[name])} is {when}")
+
+
+def _count(text: str) -> bool:
+    """True for a whole number from 1 to what an INTEGER column holds (ASCII digits)."""
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(text) <= len(str(INT32_MAX))
+        and 1 <= int(text) <= INT32_MAX
+    )
 
 
 def _clip(text: str, limit: int) -> str:
@@ -189,6 +233,7 @@ class _Checker:
         self.now_us = now_us
         self.out = out
         self.seen: dict[str, int] = {}  # id -> row first seen
+        self.copies: dict[str, int] = {}  # content of a row without id -> copies so far
         self.words: dict[tuple[str, str], str] = {}  # (field, raw value) -> vocabulary word
         self.default_category = self.categories.get("other")
 
@@ -201,7 +246,7 @@ class _Checker:
             raise _Bad(f"unknown category {quote(raw.strip())} (--create-categories adds it)")
         if not name or len(name) > _MAX["category"]:
             raise _Bad(f"category {quote(raw.strip())} cannot be a category name")
-        self.out.new_categories[name] = raw.strip()[:120]
+        self.out.new_categories[name] = _clip(raw.strip(), _MAX["category_label"])
         self.categories[raw.strip().lower()] = self.categories[name] = name
         return name
 
@@ -241,9 +286,14 @@ class _Checker:
         stamps = {name: _instant(name, v[name]) for name in _STAMPS if name in v}
         # Without a creation time: the earliest time the row has, else the import's.
         created = stamps.pop("created_at", min(stamps.values(), default=self.now_us))
+        latest = self.now_us + _AHEAD_US
+        if not _EARLIEST_US <= created <= latest:
+            raise _out_of_time(v, created, latest)
         for name, at in stamps.items():
             if at < created:
                 raise _Bad(f"{name} {v[name]} is before created_at")
+            if at > latest:
+                raise _Bad(f"{name} {quote(v[name])} is in the future")
         resolved, closed = stamps.get("resolved_at"), stamps.get("closed_at")
         if status in _OPEN and (resolved or closed):
             raise _Bad(f"status {status} is open but the row has a resolved/closed time")
@@ -260,8 +310,10 @@ class _Checker:
             if assignee is None:
                 raise _Bad(f"no agent with login {quote(v['assignee'])}")
         users = v.get("affected_users", "1")
-        if not users.isdigit() or int(users) < 1:
-            raise _Bad(f"affected_users must be a whole number >= 1: {quote(users)}")
+        if not _count(users):
+            raise _Bad(
+                f"affected_users must be a whole number from 1 to {INT32_MAX:,}: {quote(users)}"
+            )
         system = v.get("affected_system")
         parsed = Parsed(
             row=row,
@@ -286,7 +338,21 @@ class _Checker:
         )
         if ext is not None:
             self.seen[ext] = row
+        else:
+            parsed = parsed._replace(ext_id=self.content_key(v))
         return parsed
+
+    def content_key(self, values: Mapping[str, str]) -> str:
+        """The external id of a row without one: a digest of what the row says.
+
+        Importing the same file again then recognises the row like one with an id. The
+        n-th copy of identical rows gets its own key, so a file that repeats a row
+        (three "password reset" calls with no time) still imports each copy once.
+        """
+        text = "\x1f".join(f"{k}\x1e{values[k]}" for k in sorted(values))
+        copy = self.copies[text] = self.copies.get(text, 0) + 1
+        digest = hashlib.blake2b(f"{copy}\x1d{text}".encode(), digest_size=16).hexdigest()
+        return f"{CONTENT_KEY_PREFIX}{digest}"
 
 
 def read_rows(

@@ -71,6 +71,8 @@ _LEVELS_FOR: Final = {
     "informational": ("low", "low"),
 }
 _HOUR_US: Final = 3_600 * 1_000_000
+#: The PostgreSQL advisory lock key that serialises imports ("hdimport" as a number).
+_IMPORT_LOCK: Final = 0x6864696D706F7274
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 Progress = Callable[[str, int, int], None]
@@ -200,9 +202,13 @@ def import_tickets(
     """Import tickets from `path` (CSV or JSONL) in one transaction (permission `ticket.import`).
 
     Not strict: good rows land and bad rows are listed in the report. Strict: any bad row
-    refuses the whole file with a UsageError quoting the first problems. Rows whose `id`
-    is already the `external_ref` of a ticket are skipped and counted as duplicates, so
-    importing the same file twice is harmless.
+    refuses the whole file with a UsageError quoting the first problems.
+
+    Importing the same file twice is harmless: each ticket keeps the row's `id` as its
+    `external_ref` (a row without one gets a digest of its content instead, see
+    `import_parse.CONTENT_KEY_PREFIX`), and a row whose external id a ticket already
+    carries is skipped, never updated (the desk may have worked the ticket since; an
+    import must not undo that), and counted in `duplicates`.
     """
     actor.require("ticket.import")
     started = time.perf_counter()
@@ -299,6 +305,10 @@ def _write(
 ) -> None:
     """Write the good rows in the current transaction; fills the counts of `report`."""
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # One import at a time, so that the second of two imports of the same file sees
+        # the first one's tickets and skips them (SQLite's BEGIN IMMEDIATE does this).
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_IMPORT_LOCK)))
     refs = [p.ext_id for p in parsed.good if p.ext_id is not None]
     existing = _existing_refs(conn, refs) if refs else set()
     rows = [p for p in parsed.good if p.ext_id is None or p.ext_id not in existing]

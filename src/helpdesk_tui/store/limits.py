@@ -31,6 +31,7 @@ __all__ = [
     "check_text",
     "check_values",
     "column_limit",
+    "storable",
 ]
 
 #: The largest value of an INTEGER column on PostgreSQL (`int4`); SQLite's is INT64_MAX.
@@ -41,6 +42,16 @@ INT64_MAX: Final = 2**63 - 1
 #: Characters no backend stores as text: NUL (PostgreSQL) and lone surrogates (neither
 #: can encode them as UTF-8).
 _UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """True when every backend can store `text` (no NUL, no lone surrogate).
+
+    Fast for the common case: plain ASCII without NUL needs no regular expression.
+    """
+    if text.isascii() and "\x00" not in text:
+        return True
+    return _UNSTORABLE.search(text) is None
 
 
 def _label(table: str, column: str) -> str:
@@ -57,7 +68,8 @@ def check_text(label: str, value: str, max_length: int | None = None) -> str:
         if bad.group(0) == "\x00":
             raise UsageError(f"{label} contains a NUL character, which cannot be stored")
         raise UsageError(
-            f"{label} contains bytes that are not UTF-8 text (U+{ord(bad.group(0)):04X})"
+            f"{label} contains U+{ord(bad.group(0)):04X}, which is not text "
+            "(a lone surrogate: a byte that was not UTF-8, or a broken \\u escape)"
         )
     if max_length is not None and len(value) > max_length:
         raise UsageError(f"{label} is too long: {len(value):,} characters (at most {max_length:,})")
