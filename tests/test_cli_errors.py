@@ -243,3 +243,83 @@ def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(
     code, _, err = run(db, "ticket", "list")
     line = one_line(err)
     assert code == 1 and "internal error (ZeroDivisionError" in line and "bug" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--as", "\udcff", "ticket", "list"],
+        ["category", "add", "caf\udce9"],
+        ["sop", "show", "\udcff"],
+        ["user", "roles", "\udcff", "--role", "agent"],
+        ["ticket", "new", "--title", "caf\udce9"],
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    # A byte that is not UTF-8 reaches sys.argv as a lone surrogate (PEP 383).
+    db = str(tmp_path / "desk.db")
+    assert run(db, "init")[0] == 0
+    code, _, err = run(db, *args)
+    assert code == 2 and "not UTF-8 text" in one_line(err)
+
+
+def test_the_tui_path_refuses_an_as_login_that_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "desk.db")
+    assert run(db, "init")[0] == 0
+    assert open_tui(db, "\udcff") == 2
+    assert "--as is not UTF-8 text" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ticket", "note", "1", "-"],
+        ["triage", "-"],
+        ["kb", "new", "--title", "t", "--body", "-"],
+    ],
+)
+def test_standard_input_that_is_not_utf8_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    db = str(tmp_path / "desk.db")
+    assert run(db, "init")[0] == 0
+    assert run(db, "ticket", "new", "--title", "printer jams")[0] == 0
+    result = CliRunner().invoke(app, ["--db", db, *args], input=b"caf\xe9 latin-1")
+    assert result.exit_code == 2
+    assert "standard input is not UTF-8 text (byte 4)" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("args", [["triage", "eval"], ["triage", "--batch"]])
+def test_a_csv_that_is_not_utf8_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    db = str(tmp_path / "desk.db")
+    assert run(db, "init")[0] == 0
+    garbage = tmp_path / "latin1.csv"
+    garbage.write_bytes("text,category\ncaf\xe9,software\n".encode("latin-1"))
+    code, _, err = run(db, *args, str(garbage))
+    assert code == 2 and "not UTF-8 text" in one_line(err)
+
+
+def test_autoclose_days_past_ten_years_is_a_usage_error(tmp_path: Path) -> None:
+    db = str(tmp_path / "desk.db")
+    assert run(db, "init")[0] == 0
+    code, _, err = run(db, "ticket", "autoclose", "--days", "2147483647")
+    assert code == 2 and "auto-close takes 1 to 3,650 days" in one_line(err)
+
+
+def test_a_bad_format_fails_before_ola_list_writes_its_defaults(tmp_path: Path) -> None:
+    db = tmp_path / "desk.db"
+    assert run(str(db), "init")[0] == 0
+    with sqlite3.connect(db) as conn:
+        before = list(conn.iterdump())
+    conn.close()
+    code, _, err = run(str(db), "ola", "list", "--format", "xml")
+    assert code == 2 and "unknown format 'xml'" in one_line(err)
+    with sqlite3.connect(db) as conn:
+        assert list(conn.iterdump()) == before
+    conn.close()
+
+
+def test_a_huge_demo_is_refused_before_it_starts(tmp_path: Path) -> None:
+    code, _, err = run(str(tmp_path / "desk.db"), "demo", "--tickets", "2147483647")
+    assert code == 2 and "--tickets" in one_line(err)
+    assert not (tmp_path / "desk.db").exists()

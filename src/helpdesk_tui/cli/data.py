@@ -29,6 +29,8 @@ from helpdesk_tui.text import sanitize_line
 
 #: Bad rows printed by `import tickets` before "... and K more".
 SHOW_PROBLEMS = 20
+#: The biggest demo desk (10 million tickets take about ten minutes here).
+MAX_DEMO_TICKETS = 10_000_000
 #: Files at least this big get a progress bar on a terminal.
 BAR_FROM_BYTES = 2_000_000
 
@@ -81,7 +83,7 @@ def _acting(cli: CliState) -> Actor:
 def demo(
     ctx: typer.Context,
     tickets: Annotated[
-        int, typer.Option("--tickets", "-n", min=0, help="tickets to make")
+        int, typer.Option("--tickets", "-n", min=0, max=MAX_DEMO_TICKETS, help="tickets to make")
     ] = 10_000,
     seed: Annotated[int, typer.Option(help="same seed, same desk (for a fixed clock)")] = 0,
     append: Annotated[

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
+from helpdesk_tui.cli.common import FORMATS, echo, print_json, print_records, state, stdout
+from helpdesk_tui.cli.inputs import read_stdin
 from helpdesk_tui.cli.ticket import JsonOpt, VersionOpt
 from helpdesk_tui.cli.ticket import app as ticket_app
-from helpdesk_tui.errors import NotFound, UsageError
+from helpdesk_tui.errors import NotFound, UsageError, invalid_choice
 from helpdesk_tui.services import closure, escalation, views
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.desk_policy import load_policy
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
 def _read_text(value: str | None) -> str | None:
     """`-` reads standard input; any other value is the text itself."""
     if value == "-":
-        return typer.get_text_stream("stdin").read()
+        return read_stdin()
     return value
 
 
@@ -222,9 +223,12 @@ def ola_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The OLA targets of every L2/L3 group (defaults are created on first use)."""
+    fmt = "json" if as_json else fmt
+    if fmt not in FORMATS:  # before the write below: a failed command changes nothing
+        raise invalid_choice("format", fmt, FORMATS)
     rows = state(ctx).write(lambda session, actor: escalation.list_olas(session))
     columns = ["group", "tier", "response_minutes", "resolve_minutes", "calendar"]
-    print_records(rows, columns, "json" if as_json else fmt)
+    print_records(rows, columns, fmt)
 
 
 @ola_app.command("set")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from helpdesk_tui.cli.common import echo, print_json, print_records, state, stdout
+from helpdesk_tui.cli.inputs import read_stdin
 from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services import kb, kb_files, sop
@@ -117,7 +117,7 @@ def _draft(
     title: str, body: str, category: str, tags: list[str] | None, language: str, visibility: str
 ) -> kb.ArticleDraft:
     if body == "-":
-        body = sys.stdin.read()
+        body = read_stdin()
     return kb.ArticleDraft(
         title=title,
         body=body,

@@ -33,22 +33,30 @@ def read_labelled_csv(path: Path, *, need_label: bool) -> tuple[list[str], list[
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        reader = csv.DictReader(handle)
-        fields = reader.fieldnames or []
-        if "text" not in fields or (need_label and "category" not in fields):
-            wanted = "text and category" if need_label else "text (and optionally id)"
-            raise UsageError(f"{path}: needs columns {wanted}; found {', '.join(fields) or 'none'}")
-        ids, texts, labels = [], [], []
         try:
-            for n, row in enumerate(reader, start=2):
-                ids.append(row.get("id") or str(n - 1))
-                texts.append(row["text"] or "")
-                if need_label:
-                    if not row["category"]:
-                        raise UsageError(f"{path}: row {n}: empty category")
-                    labels.append(row["category"])
-        except csv.Error as exc:
-            raise UsageError(f"{path}: row {reader.line_num}: {exc}") from None
+            return _labelled_rows(path, csv.DictReader(handle), need_label=need_label)
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: not UTF-8 text") from None
+
+
+def _labelled_rows(
+    path: Path, reader: csv.DictReader[str], *, need_label: bool
+) -> tuple[list[str], list[str], list[str]]:
+    fields = reader.fieldnames or []
+    if "text" not in fields or (need_label and "category" not in fields):
+        wanted = "text and category" if need_label else "text (and optionally id)"
+        raise UsageError(f"{path}: needs columns {wanted}; found {', '.join(fields) or 'none'}")
+    ids, texts, labels = [], [], []
+    try:
+        for n, row in enumerate(reader, start=2):
+            ids.append(row.get("id") or str(n - 1))
+            texts.append(row["text"] or "")
+            if need_label:
+                if not row["category"]:
+                    raise UsageError(f"{path}: row {n}: empty category")
+                labels.append(row["category"])
+    except csv.Error as exc:
+        raise UsageError(f"{path}: row {reader.line_num}: {exc}") from None
     if not texts:
         raise UsageError(f"{path}: no rows")
     return ids, texts, labels

@@ -27,7 +27,7 @@ from typer.core import TyperGroup
 from helpdesk_tui import __version__
 from helpdesk_tui.cli.common import echo
 from helpdesk_tui.cli.entry import database_failure
-from helpdesk_tui.cli.params import harden
+from helpdesk_tui.cli.inputs import harden
 from helpdesk_tui.cli.state import CliState
 from helpdesk_tui.errors import HelpdeskError, one_line
 

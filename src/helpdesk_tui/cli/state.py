@@ -24,6 +24,16 @@ __all__ = ["CliState"]
 T = TypeVar("T")
 
 
+def _check_text(option: str, value: str | None) -> None:
+    """A usage error for a global option that is not text (the TUI path has no click).
+
+    A byte that is not UTF-8 reaches Python as a lone surrogate, which no database can
+    store or look up; a NUL cannot come from a real command line but can from a test.
+    """
+    if value is not None and any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value):
+        raise UsageError(f"{option} is not UTF-8 text (it holds a NUL or a byte that is not UTF-8)")
+
+
 @dataclass
 class CliState:
     """Per-invocation state built from the global options; the store opens lazily."""
@@ -65,10 +75,12 @@ class CliState:
         """Usage errors for global options no command can use (before anything opens).
 
         An empty `--db` would quietly open the default desk instead: a database the user
-        did not name.
+        did not name. Every command and the TUI load the settings through here first.
         """
         if self.db is not None and not self.db.strip():
             raise UsageError("--db is empty: give an SQLite file or a database URL")
+        _check_text("--db", self.db)
+        _check_text("--as", self.as_login)  # the TUI reads it without resolving it here
 
     def _warned(self, settings: Settings) -> Settings:
         """Say once, on stderr, which policy tables of the config file are ignored now."""

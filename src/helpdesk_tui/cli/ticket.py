@@ -9,6 +9,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from helpdesk_tui.cli.common import echo, parse_when, print_json, print_records, state, stdout
+from helpdesk_tui.cli.inputs import read_stdin
 from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import UsageError, invalid_choice
 from helpdesk_tui.services import views, workflow
@@ -272,7 +273,7 @@ def note(
 ) -> None:
     """Add a note (or a call, mail or chat) to a ticket's log."""
     if text == "-":
-        text = typer.get_text_stream("stdin").read()
+        text = read_stdin()
     seconds = handle_seconds(minutes)
     state(ctx).write(
         lambda session, actor: workflow.add_interaction(

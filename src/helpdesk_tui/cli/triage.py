@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from helpdesk_tui.cli.common import echo, print_json, state, stdout
+from helpdesk_tui.cli.inputs import read_stdin
 from helpdesk_tui.cli.ticket import load_rules
 from helpdesk_tui.errors import HelpdeskError, UsageError
 from helpdesk_tui.services.learning import load_active_model
@@ -106,7 +107,7 @@ def suggest(
     if text is None or text == "-":
         if text is None and sys.stdin.isatty():
             raise UsageError("give the ticket text as an argument, or - to read standard input")
-        text = sys.stdin.read()
+        text = read_stdin()
     if not text.strip():
         raise UsageError("no text to triage")
     rules = load_rules(ctx)

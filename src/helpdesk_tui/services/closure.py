@@ -45,6 +45,9 @@ CONFIRM_CHANNELS: Final = ("phone", "mail", "chat")
 DEFAULT_AUTO_CLOSE_DAYS: Final = 5
 DEFAULT_REOPEN_DAYS: Final = 10
 
+#: The longest wait before an unconfirmed ticket closes itself (ten years: past that a
+#: date computed from it can leave the calendar).
+MAX_CLOSURE_DAYS: Final = 3_650
 #: Log kinds that are a contact with the requester (for first-contact resolution).
 CONTACT_KINDS: Final = frozenset({"call", "email", "chat"})
 
@@ -154,8 +157,8 @@ def close_unconfirmed(
     run takes the rest.
     """
     actor.require("ticket.autoclose")
-    if days < 1:
-        raise UsageError("auto-close needs at least 1 day")
+    if not 1 <= days <= MAX_CLOSURE_DAYS:
+        raise UsageError(f"auto-close takes 1 to {MAX_CLOSURE_DAYS:,} days, not {days:,}")
     cutoff = now - timedelta(days=days)
     ids = [
         int(found)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk_tui.errors import StoreUnavailable, UsageError, one_line
 from helpdesk_tui.store.files import PRIVATE, FileModes, create_file
-from helpdesk_tui.store.limits import check_flush
+from helpdesk_tui.store.limits import check_flush, storable
 
 T = TypeVar("T")
 
@@ -138,6 +138,8 @@ def database_url(url: str | sa.URL) -> sa.URL:
     backend, is refused here with one line (the value is not echoed: it may hold a
     password).
     """
+    if isinstance(url, str) and not storable(url):
+        raise UsageError("the database URL or path is not text (a NUL or a byte that is not UTF-8)")
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from helpdesk_tui.store.engine import BUSY_TIMEOUT_MS, Store
+from helpdesk_tui.store.engine import BUSY_TIMEOUT_MS, Store, connect_sqlite
 
 CHANNEL = "helpdesk_changes"
 
@@ -30,7 +30,7 @@ class ChangeWatcher:
             if path is None:
                 return
             # Its own connection: data_version only reports *other* connections' commits.
-            self._sqlite = sqlite3.connect(
+            self._sqlite = connect_sqlite(
                 path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
             )
             self._version = self._read_version()

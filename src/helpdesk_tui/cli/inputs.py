@@ -1,17 +1,22 @@
-"""Numbers on the command line that no command can use, refused while parsing.
+"""Command-line input no command can use, refused at the door with one line.
 
 Click turns `99999999999999999999` into a Python int and `nan` into a float, and the
-value then fails deep down (SQLite cannot bind an int past 64 bits, `round(nan)` raises).
-Rather than each command guarding each number, `harden` walks the whole command tree
-once, when the root group is built, and checks every int and float parameter, so a
-command added later is covered without doing anything:
+value then fails deep down (SQLite cannot bind an int past 64 bits, `round(nan)` raises);
+a byte of an argument that is not UTF-8 arrives as a lone surrogate that no database can
+store or even look up. Rather than each command guarding each value, `harden` walks the
+whole command tree once, when the root group is built, and checks every int, float and
+text parameter, so a command added later is covered without doing anything:
 
 - a record id (`ticket_id`, `article_id`, `ids`, `--from-ticket` ...) beyond what an id
   column holds (2^31 - 1 on PostgreSQL) names no record: "no ticket #N", exit 5, the
   same as an id in range that does not exist, on SQLite and PostgreSQL alike;
 - any other integer must fit in 64 bits (exit 2); a command with a tighter domain says
   so with `min`/`max` on its option, or its service checks it;
-- a float must be finite: `nan` and `inf` are refused (exit 2).
+- a float must be finite: `nan` and `inf` are refused (exit 2);
+- text must be text: no NUL, no byte that is not UTF-8 (exit 2). File paths are not
+  text parameters and keep whatever bytes the file system allows.
+
+`read_stdin` is the same door for `-` (read the value from standard input).
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from typing import Any, Final
 
 import typer
 
-from helpdesk_tui.errors import NotFound
-from helpdesk_tui.store.limits import INT32_MAX, INT64_MAX
+from helpdesk_tui.errors import NotFound, UsageError
+from helpdesk_tui.store.limits import INT32_MAX, INT64_MAX, storable
 
-__all__ = ["harden", "record_noun"]
+__all__ = ["harden", "read_stdin", "record_noun"]
 
 #: Parameters that are record ids without ending in `_id`, and the record they name.
 _ID_PARAMETERS: Final = {
@@ -67,6 +72,11 @@ def _float_check(value: float) -> None:
         raise typer.BadParameter(f"{value} is not a finite number")
 
 
+def _text_check(value: str) -> None:
+    if not storable(value):
+        raise typer.BadParameter("is not UTF-8 text (it holds a NUL or a byte that is not UTF-8)")
+
+
 def _check_for(param: Any) -> Check | None:
     descriptor = getattr(param, "type_descriptor", None)
     if descriptor is None or param.name is None:
@@ -80,6 +90,8 @@ def _check_for(param: Any) -> Check | None:
         return _id_check(noun) if noun is not None else _int_check
     if kind is float:
         return _float_check
+    if kind is str:
+        return _text_check
     return None
 
 
@@ -105,3 +117,12 @@ def harden(command: Any) -> None:
             _add_check(param, check)
     for sub in getattr(command, "commands", {}).values():
         harden(sub)
+
+
+def read_stdin() -> str:
+    """Standard input as text (for a `-` argument); not UTF-8 is a one-line usage error."""
+    data = typer.get_binary_stream("stdin").read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"standard input is not UTF-8 text (byte {exc.start + 1:,})") from None
