@@ -92,13 +92,14 @@ WRITES: dict[str, list[Run]] = {
     "init": [Run(quotes=False)],  # the database URL it prints is percent-encoded
     "demo": [Run(lambda d: ["--tickets", "0", "--append"], quotes=False)],
     "db upgrade": [Run(quotes=False)],
-    "user add": [Run(lambda d: ["--name", evil("name"), "--", evil_short("login")])],
+    # Names and labels hold 120 characters (store/limits.py refuses more on every backend).
+    "user add": [Run(lambda d: ["--name", evil("name")[:120], "--", evil_short("login")])],
     "user grant": [Run(lambda d: ["--", d.agent, "engineer"])],
     "user revoke": [Run(lambda d: ["--", d.agent, evil_short("role")])],
     # an unknown (hostile) login: the planted agent stays enabled for the other runs
     "user disable": [Run(lambda d: ["--", evil_short("login")])],
     "user enable": [Run(lambda d: ["--", evil_short("login")])],
-    "category add": [Run(lambda d: ["--label", evil("label"), "--", evil_short("newcat")])],
+    "category add": [Run(lambda d: ["--label", evil("label")[:120], "--", evil_short("newcat")])],
     "import tickets": [Run(lambda d: [str(d.files["import"])])],
     "ticket new": [
         Run(lambda d: ["--title", evil("t"), "--requester", evil_short("r")], quotes=False),

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from helpdesk_tui.config import Settings
 from helpdesk_tui.errors import HelpdeskError
 from helpdesk_tui.services.secrets import SecretStore, env_var
+from helpdesk_tui.store.engine import database_url
 
 __all__ = ["PasswordReport", "connect_url", "password_report", "url_origin"]
 
@@ -33,7 +34,7 @@ def _needs_secret(url: sa.URL) -> bool:
 def connect_url(settings: Settings) -> sa.URL:
     """The configured database URL, with the password from secret `settings.db_secret`
     when the URL names a user but no password (SQLite URLs as they are)."""
-    url = sa.make_url(settings.db_url)
+    url = database_url(settings.db_url)  # a bad URL is a one-line usage error
     if not _needs_secret(url):
         return url
     secret = SecretStore(settings.config_dir).lookup(settings.db_secret)
@@ -62,7 +63,7 @@ class PasswordReport:
 
 def password_report(settings: Settings, option: str | None) -> PasswordReport | None:
     """Where the database password comes from and whether that is safe; None on SQLite."""
-    url = sa.make_url(settings.db_url)
+    url = database_url(settings.db_url)  # a bad URL is a one-line usage error
     if url.get_backend_name() == "sqlite":
         return None
     name = settings.db_secret
