@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk_tui.errors import UsageError
-from helpdesk_tui.services import rbac, workflow
+from helpdesk_tui.services import workflow
 from helpdesk_tui.services.quantities import MAX_HANDLE_MINUTES, handle_seconds
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
 from helpdesk_tui.services.triage_rules import RuleSet
 from helpdesk_tui.store.limits import INT32_MAX, check_text, check_values, storable
-from helpdesk_tui.store.models import Interaction, Ticket
+from helpdesk_tui.store.models import Category, Interaction, Ticket
 from tests.conftest import MONDAY_10, Desk
 
 
@@ -95,9 +95,14 @@ def test_an_unchanged_legacy_value_does_not_block_another_change(desk: Desk) -> 
     desk.store.run_write(lambda s: workflow.add_interaction(s, desk.admin, ticket_id, "note", "ok"))
 
 
-def test_login_limits_apply_to_agents_too(desk: Desk) -> None:
-    with pytest.raises(UsageError, match="agent login is too long"):
-        desk.store.run_write(lambda s: rbac.add_agent(s, desk.admin, "l" * 65, "Long"))
+def test_every_table_is_checked_on_flush(desk: Desk) -> None:
+    # No service is needed: the store checks whatever an ORM flush would write.
+    def add(session: sa.orm.Session) -> None:
+        session.add(Category(name="printers", label="l" * 121))
+        session.flush()
+
+    with pytest.raises(UsageError, match="category label is too long: 121 characters"):
+        desk.store.run_write(add)
 
 
 def test_check_values_for_core_statements() -> None:
