@@ -110,7 +110,7 @@ def _add_check(param: Any, check: Check) -> None:
 
 
 def harden(command: Any) -> None:
-    """Add the number checks to every parameter of `command` and its subcommands."""
+    """Add the input checks to every parameter of `command` and its subcommands."""
     for param in getattr(command, "params", ()):
         check = _check_for(param)
         if check is not None:

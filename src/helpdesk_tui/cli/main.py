@@ -80,7 +80,7 @@ class HelpdeskGroup(TyperGroup):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        harden(self)  # numbers no command can use are refused while parsing
+        harden(self)  # input no command can use is refused while parsing (cli/inputs.py)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:
