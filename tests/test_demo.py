@@ -128,6 +128,9 @@ def test_timestamps_tell_a_consistent_story(demo_desk: Desk) -> None:
             assert t.resolved_at <= t.closed_at <= MONDAY_10
         if t.status in OPEN_STATUSES:
             assert t.resolved_at is None and t.closed_at is None
+        if t.status == "cancelled" and t.first_response_at is not None:
+            # answered before it was cancelled, never later (nor in the future)
+            assert t.closed_at is not None and t.first_response_at <= t.closed_at
         assert (t.sla_paused_at is not None) == (t.status == "waiting_customer")
         assert t.updated_at >= t.created_at
         if t.status == "new":

@@ -187,6 +187,8 @@ def _batch(
         fate = rand()
         if fate < 0.02:  # cancelled: a duplicate or a withdrawn request
             status, closed = "cancelled", min(c + int(rand() * 8 * HOUR), now)
+            # Answered only if that came before the cancellation (never in the future).
+            fr = answered if answered <= closed else None
         elif fate < 0.024 or done > now:  # still open (0.4% never got solved: the old backlog)
             if answered > now or (now - c < 2 * HOUR and rand() < 0.5):
                 status, fr = "new", (None if answered > now else answered)

@@ -90,6 +90,10 @@ _VOCABULARY: Final[dict[str, tuple[tuple[str, ...], Mapping[str, str], str]]] = 
 }
 
 
+#: (field, default) of the vocabulary fields, in the order `check` fills them.
+_DEFAULTS: Final = tuple((name, default) for name, (_, _, default) in _VOCABULARY.items())
+
+
 class RowProblem(NamedTuple):
     """A bad row: its number (header = row 1), first physical line, and what is wrong."""
 
@@ -204,6 +208,11 @@ def _count(text: str) -> bool:
     )
 
 
+_TITLE_MAX: Final = _MAX["title"]
+_SYSTEM_MAX: Final = _MAX["affected_system"]
+_CODES_MAX: Final = _MAX["error_codes"]
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -234,6 +243,7 @@ class _Checker:
         self.out = out
         self.seen: dict[str, int] = {}  # id -> row first seen
         self.copies: dict[str, int] = {}  # content of a row without id -> copies so far
+        self.people: dict[str, tuple[str, str, str | None]] = {}  # raw requester -> parsed
         self.words: dict[tuple[str, str], str] = {}  # (field, raw value) -> vocabulary word
         self.default_category = self.categories.get("other")
 
@@ -249,6 +259,13 @@ class _Checker:
         self.out.new_categories[name] = _clip(raw.strip(), _MAX["category_label"])
         self.categories[raw.strip().lower()] = self.categories[name] = name
         return name
+
+    def requester(self, raw: str) -> tuple[str, str, str | None]:
+        """`_requester(raw)`, memoised: a history names the same people again and again."""
+        found = self.people.get(raw)
+        if found is None:
+            found = self.people[raw] = _requester(raw)
+        return found
 
     def word(self, name: str, raw: str) -> str:
         """The vocabulary word `raw` means for field `name` (memoised: files repeat them)."""
@@ -278,10 +295,10 @@ class _Checker:
             raise _Bad("no category (and the desk has no 'other' category)")
         else:
             category = self.default_category
-        words = {
-            name: self.word(name, v[name]) if name in v else default
-            for name, (_, _, default) in _VOCABULARY.items()
-        }
+        memo, words = self.words, {}
+        for name, default in _DEFAULTS:  # a loop over the memo: the hot path of a big file
+            raw = v.get(name)
+            words[name] = default if raw is None else memo.get((name, raw)) or self.word(name, raw)
         status = words["status"]
         stamps = {name: _instant(name, v[name]) for name in _STAMPS if name in v}
         # Without a creation time: the earliest time the row has, else the import's.
@@ -318,14 +335,18 @@ class _Checker:
         parsed = Parsed(
             row=row,
             ext_id=ext,
-            title=_clip(" ".join(title.split()), _MAX["title"]),
+            title=_clip(" ".join(title.split()), _TITLE_MAX),
             body=values.get("body") or values.get("text") or "",
             category=category,
-            priority=self.word("priority", v["priority"]) if "priority" in v else "medium",
+            priority=(
+                memo.get(("priority", v["priority"])) or self.word("priority", v["priority"])
+                if "priority" in v
+                else "medium"
+            ),
             status=status,
             kind=words["kind"],
             channel=words["channel"],
-            requester=_requester(v["requester"]) if "requester" in v else None,
+            requester=self.requester(v["requester"]) if "requester" in v else None,
             created=created,
             first_response=stamps.get("first_response_at"),
             resolved=resolved,
@@ -333,8 +354,8 @@ class _Checker:
             assignee_id=assignee,
             impact_scope=words["impact_scope"],
             affected_users=int(users),
-            affected_system=None if system is None else _clip(system, _MAX["affected_system"]),
-            error_codes=_clip(v.get("error_codes", ""), _MAX["error_codes"]),
+            affected_system=None if system is None else _clip(system, _SYSTEM_MAX),
+            error_codes=_clip(v.get("error_codes", ""), _CODES_MAX),
         )
         if ext is not None:
             self.seen[ext] = row
