@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from helpdesk_tui.errors import Conflict, NotFound, PermissionDenied, UsageError
-from helpdesk_tui.services import surveys
+from helpdesk_tui.services import rbac, surveys
 from helpdesk_tui.services.context import Actor
 from helpdesk_tui.services.surveys import DEFAULT_QUESTIONS, Question
 from helpdesk_tui.services.tickets import NewTicket, create_ticket
@@ -283,6 +283,22 @@ def test_requesters_contacts_need_survey_permission(desk: Desk) -> None:
         nobody = Actor(agent_id=None, login="nobody", name="nobody")
         with pytest.raises(PermissionDenied):
             surveys.callbacks_due(s, nobody, MONDAY_10)
+
+
+def test_scheduling_as_an_agent_needs_survey_permission_before_it_writes(desk: Desk) -> None:
+    """Issue 11's permission table: `survey due` as an agent without a survey permission
+    planned the callbacks, then was refused the list (exit 3 with the desk changed)."""
+    add_plan(desk, delay_hours=0)
+    closed_ticket(desk, MONDAY_10 - timedelta(hours=1))
+    desk.add_agent("norole", "agent")
+    desk.store.run_write(lambda s: rbac.revoke_roles(s, desk.admin, "norole", ["agent"]))
+    nobody = desk.actor("norole")
+    with pytest.raises(PermissionDenied, match="survey.record"):
+        desk.store.run_write(lambda s: surveys.schedule_surveys(s, MONDAY_10, actor=nobody))
+    assert all_surveys(desk) == []
+    agent = desk.add_agent("lena", "agent")  # first line records callbacks
+    report = desk.store.run_write(lambda s: surveys.schedule_surveys(s, MONDAY_10, actor=agent))
+    assert len(report.created) == 1 == len(all_surveys(desk))
 
 
 # -- recording -------------------------------------------------------------------------------

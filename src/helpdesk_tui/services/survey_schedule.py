@@ -85,9 +85,12 @@ def schedule_surveys(
 
     Idempotent: sampling is a function of the ticket id, a ticket has at most one
     survey, and each plan remembers up to when it looked. Tickets without a requester
-    are skipped (there is nobody to call). A system job: no permission needed, and
-    audited only when it planned something.
+    are skipped (there is nobody to call). Audited only when it planned something.
+    The system account may always run it; an agent needs what the due list needs
+    (`survey.record` or `survey.manage`), checked before anything is written: `survey
+    due` and the callbacks screen schedule, then list.
     """
+    _require_any(actor, "survey.record", "survey.manage")
     now = now or utcnow()
     plans = session.scalars(
         sa.select(SurveyPlan)
