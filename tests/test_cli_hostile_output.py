@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
 
-from helpdesk_tui.cli import app
 from helpdesk_tui.cli.common import FORMATS
+from tests.cli_commands import cli_commands
 from tests.hostile_desk import FORMULAS, SHORT_ESCAPES, HostileDesk, evil, evil_short, seed
 
 Args = Callable[[HostileDesk], list[str]]
@@ -174,22 +173,7 @@ WRITES: dict[str, list[Run]] = {
 SKIPPED: dict[str, str] = {}
 
 
-def _commands() -> dict[str, Any]:
-    """Every command of the app by its path ("ticket list"), groups with a callback too."""
-    found: dict[str, Any] = {}
-
-    def walk(command: Any, path: list[str]) -> None:
-        subcommands = getattr(command, "commands", None)
-        if subcommands is None or (path and command.invoke_without_command):
-            found[" ".join(path)] = command
-        for name, sub in (subcommands or {}).items():
-            walk(sub, [*path, name])
-
-    walk(typer.main.get_command(app), [])
-    return found
-
-
-COMMANDS = _commands()
+COMMANDS = cli_commands()
 
 
 def _options(path: str) -> set[str]:
